@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { AppError } from './errors.js';
+import { type App, ProblemSchema } from './http.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import type { CounterStore } from './lib/counter-store.js';
+import { accountsRoutes } from './modules/accounts/accounts.routes.js';
+import { keysRoutes } from './modules/keys/keys.routes.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
+import { projectsRoutes } from './modules/projects/projects.routes.js';
+import { systemRoutes } from './modules/system/system.routes.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { createSessionHelpers } from './plugins/session.js';
+import { createServices } from './services.js';
+import { openStorage, type Storage } from './storage/database.js';
+
+export interface AppOverrides {
+  readonly clock?: Clock;
+  /** An already open storage; the app then leaves closing it to the caller. */
+  readonly storage?: Storage;
+  readonly attempts?: CounterStore;
+  /** Where logs go instead of stdout, e.g. a test capturing them. */
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the whole HTTP application without listening, so tests can inject requests. */
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const storage = overrides.storage ?? (await openStorage(config.database));
+  const clock = overrides.clock ?? systemClock;
+  const services = createServices({
+    storage,
+    config,
+    clock,
+    ...(overrides.attempts === undefined ? {} : { attempts: overrides.attempts }),
+  });
+
+  const logger: FastifyServerOptions['logger'] = {
+    level: config.logLevel,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    ...(overrides.logStream === undefined ? {} : { stream: overrides.logStream }),
+  };
+  const app = Fastify({
+    logger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  if (overrides.storage === undefined) app.addHook('onClose', () => storage.close());
+
+  // An empty body with a JSON content type counts as no body; anything else must parse.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, (error, value) => {
+      if (error !== null) {
+        done(new AppError('INVALID_JSON', 'The body is not valid JSON.'), undefined);
+      } else {
+        done(null, value);
+      }
+    });
+  });
+
+  await app.register(errorHandlerPlugin);
+  await app.register(cookie);
+  app.addSchema(ProblemSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Measurely API',
+        version: '1.0.0',
+        description:
+          'Management API of a Measurely server. Errors are RFC 9457 problem documents with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'mly_session' },
+        },
+      },
+      security: [{ session: [] }],
+    },
+  });
+
+  const deps = { services, session: createSessionHelpers(services.accounts, config) };
+  await app.register(systemRoutes, { storage });
+  await app.register(accountsRoutes, deps);
+  await app.register(projectsRoutes, deps);
+  await app.register(keysRoutes, deps);
+  await app.register(metricsRoutes, deps);
+  return app;
+}

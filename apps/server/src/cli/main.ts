@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, ENV_VARS, loadConfig } from '../config.js';
+import { AppError } from '../errors.js';
+import { systemClock } from '../lib/clock.js';
+import { createServices } from '../services.js';
+import { openStorage } from '../storage/database.js';
+import { type CliIo, type Command, UsageError } from './command.js';
+import { keyCreate } from './commands/key-create.js';
+import { keyList } from './commands/key-list.js';
+import { keyRevoke } from './commands/key-revoke.js';
+import { keyRotate } from './commands/key-rotate.js';
+import { memberAdd } from './commands/member-add.js';
+import { metricCreate } from './commands/metric-create.js';
+import { metricShow } from './commands/metric-show.js';
+import { projectCreate } from './commands/project-create.js';
+import { projectShow } from './commands/project-show.js';
+import { serve } from './commands/serve.js';
+import { userCreate } from './commands/user-create.js';
+
+export const COMMANDS: readonly Command[] = [
+  serve,
+  userCreate,
+  projectCreate,
+  projectShow,
+  memberAdd,
+  metricCreate,
+  metricShow,
+  keyCreate,
+  keyList,
+  keyRotate,
+  keyRevoke,
+];
+
+/** Exit codes: 0 success, 1 refused by the server's rules, 2 bad usage, 78 bad configuration. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78 } as const;
+
+function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const env = Object.entries(ENV_VARS).map(([name, v]) => `  ${name} (default ${v.default})`);
+  return [
+    'Usage: measurely <command> [options] [--json]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Every command accepts --json (machine-readable output) and --help.',
+    'Environment:',
+    ...env,
+    '',
+  ].join('\n');
+}
+
+function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const command = COMMANDS.find((c) => c.name === name);
+    if (command !== undefined) return { command, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+function render(result: Record<string, unknown>): string {
+  return Object.entries(result)
+    .map(
+      ([key, value]) =>
+        `${key}: ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`,
+    )
+    .join('\n');
+}
+
+/** Runs one CLI invocation and returns its exit code; never calls process.exit. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  const fail = (code: number, errorCode: string, message: string): number => {
+    io.stderr.write(
+      json
+        ? `${JSON.stringify({ error: { code: errorCode, message } })}\n`
+        : `measurely: ${message}\n`,
+    );
+    return code;
+  };
+
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    io.stdout.write(helpText());
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  const found = findCommand(argv);
+  if (found === undefined) {
+    return fail(EXIT.usage, 'USAGE', `unknown command "${argv.slice(0, 2).join(' ')}"; try --help`);
+  }
+  const { command, rest } = found;
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help === true) {
+      io.stdout.write(`${command.summary}\n\nUsage: ${command.usage} [--json]\n`);
+      return EXIT.ok;
+    }
+    const result = await command.run({
+      io,
+      values,
+      withServices: async (work) => {
+        const config = loadConfig(io.env, io.cwd);
+        const storage = await openStorage(config.database);
+        try {
+          return await work(createServices({ storage, config, clock: systemClock }));
+        } finally {
+          await storage.close();
+        }
+      },
+    });
+    if (result !== undefined) {
+      io.stdout.write(`${json ? JSON.stringify(result) : render(result)}\n`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof AppError) return fail(EXIT.failed, error.code, error.detail);
+    if (error instanceof ConfigError) {
+      return fail(EXIT.config, 'CONFIG_INVALID', error.message);
+    }
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      return fail(EXIT.usage, 'USAGE', `${(error as Error).message}\nUsage: ${command.usage}`);
+    }
+    return fail(EXIT.failed, 'INTERNAL', error instanceof Error ? error.message : String(error));
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}

@@ -1,0 +1,168 @@
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type DatabaseConfig =
+  | { readonly dialect: 'sqlite'; readonly file: string }
+  | { readonly dialect: 'postgres'; readonly url: string };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly database: DatabaseConfig;
+  readonly bodyLimitBytes: number;
+  readonly trustProxy: boolean;
+  readonly allowSignup: boolean;
+  readonly cookieSecure: boolean;
+  readonly sessionTtlMs: number;
+  readonly login: {
+    /** Failed sign-ins allowed per account within the window. */
+    readonly maxFailuresPerAccount: number;
+    /** Sign-in and sign-up attempts allowed per client IP within the window. */
+    readonly maxAttemptsPerIp: number;
+    readonly windowMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/measurely.db';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every environment variable the server reads, with its default, for the README and `--help`. */
+export const ENV_VARS = {
+  PORT: { default: '3000', help: 'TCP port to listen on.' },
+  HOST: { default: '127.0.0.1', help: 'Interface to bind; 0.0.0.0 to accept remote connections.' },
+  DATABASE_URL: {
+    default: DEFAULT_DATABASE_URL,
+    help: 'sqlite:PATH (file created on demand) or postgres://user@host:port/db.',
+  },
+  LOG_LEVEL: { default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.' },
+  MEASURELY_BODY_LIMIT: { default: '1048576', help: 'Largest accepted request body, in bytes.' },
+  MEASURELY_TRUST_PROXY: {
+    default: 'false',
+    help: 'true when behind a reverse proxy that sets X-Forwarded-For.',
+  },
+  MEASURELY_ALLOW_SIGNUP: {
+    default: 'true',
+    help: 'false to refuse sign-ups after the first (admin) account.',
+  },
+  MEASURELY_COOKIE_SECURE: {
+    default: 'false',
+    help: 'true to mark the session cookie Secure (serve over HTTPS).',
+  },
+  MEASURELY_SESSION_TTL_DAYS: { default: '30', help: 'Days a session lasts without use.' },
+  MEASURELY_LOGIN_MAX_FAILURES: {
+    default: '10',
+    help: 'Failed sign-ins per account per window before 429.',
+  },
+  MEASURELY_LOGIN_MAX_PER_IP: {
+    default: '100',
+    help: 'Sign-in and sign-up attempts per client IP per window before 429.',
+  },
+  MEASURELY_LOGIN_WINDOW_SECONDS: { default: '900', help: 'Window of the sign-in throttle.' },
+} as const;
+
+type EnvName = keyof typeof ENV_VARS;
+
+/**
+ * Parses the environment once. Every bad variable is reported together, so one restart fixes
+ * them all. This module is the only reader of `process.env`.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const raw = (name: EnvName): string => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? ENV_VARS[name].default : value;
+  };
+  const int = (name: EnvName, min: number, max: number): number => {
+    const text = raw(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name}: expected an integer from ${min} to ${max}, got "${text}"`);
+      return Number(ENV_VARS[name].default);
+    }
+    return value;
+  };
+  const bool = (name: EnvName): boolean => {
+    const text = raw(name).toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(text)) return true;
+    if (['false', '0', 'no', 'off'].includes(text)) return false;
+    problems.push(`${name}: expected true or false, got "${text}"`);
+    return ENV_VARS[name].default === 'true';
+  };
+
+  const logLevels: readonly LogLevel[] = [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ];
+  let logLevel = raw('LOG_LEVEL').toLowerCase() as LogLevel;
+  if (!logLevels.includes(logLevel)) {
+    problems.push(`LOG_LEVEL: expected one of ${logLevels.join(', ')}, got "${logLevel}"`);
+    logLevel = 'info';
+  }
+
+  const host = raw('HOST');
+  if (/\s/.test(host)) problems.push(`HOST: must not contain spaces, got "${host}"`);
+
+  const database = parseDatabaseUrl(raw('DATABASE_URL'), cwd, problems);
+
+  const config: Config = {
+    port: int('PORT', 0, 65535),
+    host,
+    logLevel,
+    database,
+    bodyLimitBytes: int('MEASURELY_BODY_LIMIT', 1024, 1024 * 1024 * 1024),
+    trustProxy: bool('MEASURELY_TRUST_PROXY'),
+    allowSignup: bool('MEASURELY_ALLOW_SIGNUP'),
+    cookieSecure: bool('MEASURELY_COOKIE_SECURE'),
+    sessionTtlMs: int('MEASURELY_SESSION_TTL_DAYS', 1, 3650) * 86_400_000,
+    login: {
+      maxFailuresPerAccount: int('MEASURELY_LOGIN_MAX_FAILURES', 1, 1_000_000),
+      maxAttemptsPerIp: int('MEASURELY_LOGIN_MAX_PER_IP', 1, 1_000_000),
+      windowMs: int('MEASURELY_LOGIN_WINDOW_SECONDS', 1, 86_400) * 1000,
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function parseDatabaseUrl(url: string, cwd: string, problems: string[]): DatabaseConfig {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    try {
+      new URL(url);
+      return { dialect: 'postgres', url };
+    } catch {
+      problems.push('DATABASE_URL: not a valid postgres:// URL');
+      return { dialect: 'postgres', url };
+    }
+  }
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') {
+      problems.push('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/measurely.db');
+    }
+    return { dialect: 'sqlite', file: file === ':memory:' ? file : path.resolve(cwd, file) };
+  }
+  problems.push(`DATABASE_URL: expected sqlite:PATH or postgres://…, got "${url.split(':')[0]}:…"`);
+  return { dialect: 'sqlite', file: path.resolve(cwd, DEFAULT_DATABASE_URL.slice(7)) };
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

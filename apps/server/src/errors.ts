@@ -1,0 +1,82 @@
+/**
+ * The closed list of error codes the API returns, with their HTTP status and title.
+ * Codes are stable: clients branch on them. Add new ones; never rename or reuse one.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, title: 'Bad request' },
+  VALIDATION_FAILED: { status: 400, title: 'Validation failed' },
+  INVALID_JSON: { status: 400, title: 'Malformed JSON body' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  INVALID_CREDENTIALS: { status: 401, title: 'Wrong e-mail or password' },
+  FORBIDDEN: { status: 403, title: 'Not allowed' },
+  SIGNUP_DISABLED: { status: 403, title: 'Sign-up is disabled on this instance' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  USER_NOT_FOUND: { status: 404, title: 'User not found' },
+  PROJECT_NOT_FOUND: { status: 404, title: 'Project not found' },
+  MEMBER_NOT_FOUND: { status: 404, title: 'Member not found' },
+  KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
+  METRIC_NOT_FOUND: { status: 404, title: 'Metric not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  EMAIL_TAKEN: { status: 409, title: 'E-mail already registered' },
+  ALREADY_MEMBER: { status: 409, title: 'Already a member' },
+  LAST_OWNER: { status: 409, title: 'A project needs an owner' },
+  METRIC_NAME_TAKEN: { status: 409, title: 'Metric name already used' },
+  KEY_REVOKED: { status: 409, title: 'API key is revoked' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  TOO_MANY_ATTEMPTS: { status: 429, title: 'Too many attempts' },
+  INTERNAL: { status: 500, title: 'Internal server error' },
+  NOT_READY: { status: 503, title: 'Service not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface AppErrorOptions {
+  /** Extra members of the problem document, e.g. the invalid fields. */
+  readonly extensions?: Readonly<Record<string, unknown>>;
+  /** Response headers, e.g. Retry-After. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly cause?: unknown;
+}
+
+/** An error a client can act on: a stable code, its status, and a human-readable detail. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string;
+  readonly extensions: Readonly<Record<string, unknown>>;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, detail: string, options: AppErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.detail = detail;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** RFC 9457 problem document, as every error response renders it. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  [extension: string]: unknown;
+}
+
+export function toProblem(error: AppError, requestId: string): Problem {
+  return {
+    ...error.extensions,
+    type: `urn:measurely:error:${error.code.toLowerCase().replaceAll('_', '-')}`,
+    title: ERROR_CODES[error.code].title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    requestId,
+  };
+}

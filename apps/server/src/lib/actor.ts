@@ -1,0 +1,13 @@
+/**
+ * Who is acting: a signed-in user (role checks apply) or the operator at the command line
+ * (who has the machine, hence every right).
+ */
+export type Actor =
+  | { readonly kind: 'user'; readonly userId: string }
+  | { readonly kind: 'operator' };
+
+export const OPERATOR: Actor = { kind: 'operator' };
+
+export function userActor(userId: string): Actor {
+  return { kind: 'user', userId };
+}

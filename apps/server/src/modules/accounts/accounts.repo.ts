@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { Db } from '../../storage/database.js';
+import { isUniqueViolation } from '../../storage/dialect.js';
+import type { NewUserRow, UserRow } from '../../storage/schema.js';
+
+export function createAccountsRepo(db: Db) {
+  return {
+    /**
+     * Inserts a user; the first user of the instance becomes its administrator.
+     * Returns undefined when the e-mail is already registered.
+     */
+    async insertUser(row: Omit<NewUserRow, 'isAdmin'>): Promise<UserRow | undefined> {
+      try {
+        await db
+          .insertInto('users')
+          .values({
+            ...row,
+            isAdmin: sql<number>`(case when exists (select 1 from users) then 0 else 1 end)`,
+          })
+          .execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) return undefined;
+        throw error;
+      }
+      return db.selectFrom('users').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+    },
+
+    async findFirstUserId(): Promise<string | undefined> {
+      const row = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+      return row?.id;
+    },
+
+    findUserByEmail(email: string): Promise<UserRow | undefined> {
+      return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    },
+
+    findUserById(id: string): Promise<UserRow | undefined> {
+      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    async insertSession(session: {
+      id: string;
+      userId: string;
+      now: number;
+      expiresAt: number;
+    }): Promise<void> {
+      await db
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          userId: session.userId,
+          createdAt: session.now,
+          lastSeenAt: session.now,
+          expiresAt: session.expiresAt,
+        })
+        .execute();
+    },
+
+    findSessionUser(
+      sessionId: string,
+      now: number,
+    ): Promise<(UserRow & { lastSeenAt: number }) | undefined> {
+      return db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.userId')
+        .selectAll('users')
+        .select('sessions.lastSeenAt')
+        .where('sessions.id', '=', sessionId)
+        .where('sessions.expiresAt', '>', now)
+        .executeTakeFirst();
+    },
+
+    async extendSession(sessionId: string, now: number, expiresAt: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ lastSeenAt: now, expiresAt })
+        .where('id', '=', sessionId)
+        .execute();
+    },
+
+    async deleteSession(sessionId: string): Promise<void> {
+      await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
+    },
+
+    async deleteExpiredSessions(userId: string, now: number): Promise<void> {
+      await db
+        .deleteFrom('sessions')
+        .where('userId', '=', userId)
+        .where('expiresAt', '<=', now)
+        .execute();
+    },
+  };
+}
+
+export type AccountsRepo = ReturnType<typeof createAccountsRepo>;

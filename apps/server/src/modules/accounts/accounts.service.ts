@@ -1,0 +1,157 @@
+import type { Config } from '../../config.js';
+import { AppError } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import type { CounterStore } from '../../lib/counter-store.js';
+import { hashPassword, verifyNothing, verifyPassword } from '../../lib/passwords.js';
+import { generateSessionToken, newId, sha256Hex } from '../../lib/tokens.js';
+import { validate } from '../../lib/validate.js';
+import type { UserRow } from '../../storage/schema.js';
+import type { AccountsRepo } from './accounts.repo.js';
+import { SignUpBody, type User } from './accounts.schemas.js';
+
+/** A session is extended at most this often, so most requests do not write. */
+const SESSION_TOUCH_INTERVAL_MS = 60 * 60 * 1000;
+
+export interface SignedIn {
+  readonly user: User;
+  /** The cookie value; only its hash is stored. */
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    isAdmin: row.isAdmin === 1,
+    createdAt: new Date(row.createdAt).toISOString(),
+  };
+}
+
+export function createAccountsService(deps: {
+  repo: AccountsRepo;
+  config: Config;
+  clock: Clock;
+  attempts: CounterStore;
+}) {
+  const { repo, config, clock, attempts } = deps;
+  const { login } = config;
+
+  async function throttle(key: string, limit: number): Promise<void> {
+    const window = await attempts.get(key);
+    if (window.count >= limit) {
+      const retryAfter = Math.max(1, Math.ceil((window.resetAt - clock.now()) / 1000));
+      throw new AppError('TOO_MANY_ATTEMPTS', `Too many attempts; try again in ${retryAfter} s.`, {
+        headers: { 'retry-after': String(retryAfter) },
+      });
+    }
+  }
+
+  async function startSession(row: UserRow): Promise<SignedIn> {
+    const now = clock.now();
+    const { token, id } = generateSessionToken();
+    const expiresAt = now + config.sessionTtlMs;
+    await repo.deleteExpiredSessions(row.id, now);
+    await repo.insertSession({ id, userId: row.id, now, expiresAt });
+    return { user: toUser(row), token, expiresAt };
+  }
+
+  const service = {
+    /** Creates an account. The first account on an instance is its administrator. */
+    async createUser(input: SignUpBody): Promise<User> {
+      const body = validate(SignUpBody, { ...input, email: normaliseEmail(input.email ?? '') });
+      if ((await repo.findUserByEmail(body.email)) !== undefined) {
+        throw emailTaken(body.email);
+      }
+      const now = clock.now();
+      const row = await repo.insertUser({
+        id: newId(),
+        email: body.email,
+        name: body.name?.trim() || body.email.split('@')[0] || body.email,
+        passwordHash: await hashPassword(body.password),
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (row === undefined) throw emailTaken(body.email);
+      return toUser(row);
+    },
+
+    /** Self-service sign-up from the web: throttled per IP, and closable by configuration. */
+    async signUp(input: SignUpBody, ip: string): Promise<SignedIn> {
+      const ipKey = `login:ip:${ip}`;
+      await throttle(ipKey, login.maxAttemptsPerIp);
+      await attempts.increment(ipKey, login.windowMs);
+      if (!config.allowSignup && (await service.hasUsers())) {
+        throw new AppError(
+          'SIGNUP_DISABLED',
+          'Ask an administrator of this instance for an account.',
+        );
+      }
+      const user = await service.createUser(input);
+      const row = await repo.findUserById(user.id);
+      if (row === undefined) throw new Error('user vanished after sign-up');
+      return startSession(row);
+    },
+
+    async signIn(input: { email: string; password: string }, ip: string): Promise<SignedIn> {
+      const email = normaliseEmail(input.email);
+      const accountKey = `login:account:${sha256Hex(email)}`;
+      const ipKey = `login:ip:${ip}`;
+      await throttle(accountKey, login.maxFailuresPerAccount);
+      await throttle(ipKey, login.maxAttemptsPerIp);
+      await attempts.increment(ipKey, login.windowMs);
+
+      const row = await repo.findUserByEmail(email);
+      const ok =
+        row === undefined
+          ? await verifyNothing(input.password)
+          : await verifyPassword(input.password, row.passwordHash);
+      if (row === undefined || !ok) {
+        await attempts.increment(accountKey, login.windowMs);
+        throw new AppError('INVALID_CREDENTIALS', 'The e-mail or the password is wrong.');
+      }
+      await attempts.reset(accountKey);
+      return startSession(row);
+    },
+
+    /**
+     * The user behind a session cookie, or undefined when it is unknown or expired. A session in
+     * use is extended; `extended` says so, for the cookie to follow.
+     */
+    async authenticate(token: string): Promise<{ user: User; extended: boolean } | undefined> {
+      const id = sha256Hex(token);
+      const now = clock.now();
+      const row = await repo.findSessionUser(id, now);
+      if (row === undefined) return undefined;
+      const extended = now - row.lastSeenAt > SESSION_TOUCH_INTERVAL_MS;
+      if (extended) await repo.extendSession(id, now, now + config.sessionTtlMs);
+      return { user: toUser(row), extended };
+    },
+
+    async signOut(token: string): Promise<void> {
+      await repo.deleteSession(sha256Hex(token));
+    },
+
+    async hasUsers(): Promise<boolean> {
+      return (await repo.findFirstUserId()) !== undefined;
+    },
+
+    async getUserByEmail(email: string): Promise<User> {
+      const row = await repo.findUserByEmail(normaliseEmail(email));
+      if (row === undefined) throw new AppError('USER_NOT_FOUND', `No account for ${email}.`);
+      return toUser(row);
+    },
+  };
+  return service;
+}
+
+function emailTaken(email: string): AppError {
+  return new AppError('EMAIL_TAKEN', `An account already exists for ${email}.`);
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;

@@ -1,0 +1,55 @@
+import type { Db } from '../../storage/database.js';
+import type { ApiKeyRow } from '../../storage/schema.js';
+
+export function createKeysRepo(db: Db) {
+  return {
+    async insertKey(row: ApiKeyRow): Promise<void> {
+      await db.insertInto('apiKeys').values(row).execute();
+    },
+
+    listKeys(projectId: string): Promise<ApiKeyRow[]> {
+      return db
+        .selectFrom('apiKeys')
+        .selectAll()
+        .where('projectId', '=', projectId)
+        .orderBy('createdAt')
+        .orderBy('id')
+        .execute();
+    },
+
+    findKey(projectId: string, keyId: string): Promise<ApiKeyRow | undefined> {
+      return db
+        .selectFrom('apiKeys')
+        .selectAll()
+        .where('projectId', '=', projectId)
+        .where('id', '=', keyId)
+        .executeTakeFirst();
+    },
+
+    /** Replaces the secret of an active key; false when the key is revoked or gone. */
+    async replaceSecret(
+      keyId: string,
+      secret: { hash: string; prefix: string },
+      now: number,
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('apiKeys')
+        .set({ secretHash: secret.hash, prefix: secret.prefix, rotatedAt: now })
+        .where('id', '=', keyId)
+        .where('revokedAt', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async revokeKey(keyId: string, now: number): Promise<void> {
+      await db
+        .updateTable('apiKeys')
+        .set({ revokedAt: now })
+        .where('id', '=', keyId)
+        .where('revokedAt', 'is', null)
+        .execute();
+    },
+  };
+}
+
+export type KeysRepo = ReturnType<typeof createKeysRepo>;

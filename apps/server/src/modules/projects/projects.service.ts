@@ -1,0 +1,176 @@
+import { AppError } from '../../errors.js';
+import type { Actor } from '../../lib/actor.js';
+import type { Clock } from '../../lib/clock.js';
+import { newId } from '../../lib/tokens.js';
+import { validate } from '../../lib/validate.js';
+import type { ProjectRow, Role } from '../../storage/schema.js';
+import type { KeysService, NewApiKey } from '../keys/keys.service.js';
+import type { Authorize } from './project-access.js';
+import type { MemberRow, ProjectsRepo } from './projects.repo.js';
+import {
+  AddMemberBody,
+  CreateProjectBody,
+  type Member,
+  type Project,
+  UpdateProjectBody,
+} from './projects.schemas.js';
+
+export function utcMonth(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 7);
+}
+
+function toMember(row: MemberRow): Member {
+  return {
+    userId: row.userId,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    joinedAt: new Date(row.createdAt).toISOString(),
+  };
+}
+
+export function createProjectsService(deps: {
+  repo: ProjectsRepo;
+  authorize: Authorize;
+  keys: KeysService;
+  clock: Clock;
+  findUserIdByEmail: (email: string) => Promise<string>;
+}) {
+  const { repo, authorize, keys, clock } = deps;
+
+  async function present(rows: readonly (ProjectRow & { role: Role })[]): Promise<Project[]> {
+    const month = utcMonth(clock.now());
+    const usage = await repo.usageOf(
+      rows.map((r) => r.id),
+      month,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      role: row.role,
+      usage: { month, events: usage.get(row.id) ?? 0 },
+      createdAt: new Date(row.createdAt).toISOString(),
+      updatedAt: new Date(row.updatedAt).toISOString(),
+    }));
+  }
+
+  async function presentOne(row: ProjectRow, role: Role): Promise<Project> {
+    const [project] = await present([{ ...row, role }]);
+    if (project === undefined) throw new Error('unreachable: present() lost a row');
+    return project;
+  }
+
+  /** Only an owner may make or unmake owners; an admin manages everyone else. */
+  function checkRoleChange(actorRole: Role, from: Role | undefined, to: Role | null): void {
+    if (actorRole === 'owner') return;
+    if (from === 'owner' || to === 'owner') {
+      throw new AppError('FORBIDDEN', 'Only an owner can grant, change or remove the owner role.');
+    }
+  }
+
+  async function changeMember(
+    actor: Actor,
+    projectId: string,
+    userId: string,
+    role: Role | null,
+  ): Promise<void> {
+    const leaving = role === null && actor.kind === 'user' && actor.userId === userId;
+    const access = await authorize(actor, projectId, leaving ? 'read' : 'manage');
+    if (!leaving) checkRoleChange(access.role, await repo.findRole(projectId, userId), role);
+    const result = await repo.changeMember(projectId, userId, role, clock.now());
+    if (result === 'missing') {
+      throw new AppError('MEMBER_NOT_FOUND', `User ${userId} is not a member of this project.`);
+    }
+    if (result === 'last-owner') {
+      throw new AppError(
+        'LAST_OWNER',
+        'This is the last owner of the project: make someone else owner first.',
+      );
+    }
+  }
+
+  return {
+    /** Creates a project owned by `ownerId`, with a first ingest key whose secret is returned once. */
+    async createProject(
+      actor: Actor,
+      input: CreateProjectBody,
+      ownerId: string,
+    ): Promise<{ project: Project; apiKey: NewApiKey }> {
+      if (actor.kind === 'user' && actor.userId !== ownerId) {
+        throw new AppError('FORBIDDEN', 'You can only create projects you own.');
+      }
+      const body = validate(CreateProjectBody, { ...input, name: input.name?.trim() });
+      const now = clock.now();
+      const row: ProjectRow = { id: newId(), name: body.name, createdAt: now, updatedAt: now };
+      await repo.insertProject(row, ownerId);
+      const apiKey = await keys.createKey(actor, row.id, {
+        name: 'Default ingest key',
+        scope: 'ingest',
+      });
+      return { project: await presentOne(row, 'owner'), apiKey };
+    },
+
+    async listProjects(actor: Actor & { kind: 'user' }): Promise<Project[]> {
+      return present(await repo.listProjectsOfUser(actor.userId));
+    },
+
+    async getProject(actor: Actor, projectId: string): Promise<Project> {
+      const { project, role } = await authorize(actor, projectId, 'read');
+      return presentOne(project, role);
+    },
+
+    async renameProject(
+      actor: Actor,
+      projectId: string,
+      input: UpdateProjectBody,
+    ): Promise<Project> {
+      const { role } = await authorize(actor, projectId, 'manage');
+      const body = validate(UpdateProjectBody, { ...input, name: input.name?.trim() });
+      await repo.renameProject(projectId, body.name, clock.now());
+      const row = await repo.findProject(projectId);
+      if (row === undefined)
+        throw new AppError('PROJECT_NOT_FOUND', `Project ${projectId} is gone.`);
+      return presentOne(row, role);
+    },
+
+    /** Deletes the project with its members, keys, metrics and data. Owners only. */
+    async deleteProject(actor: Actor, projectId: string): Promise<void> {
+      await authorize(actor, projectId, 'own');
+      await repo.deleteProject(projectId);
+    },
+
+    async listMembers(actor: Actor, projectId: string): Promise<Member[]> {
+      await authorize(actor, projectId, 'read');
+      return (await repo.listMembers(projectId)).map(toMember);
+    },
+
+    async addMember(actor: Actor, projectId: string, input: AddMemberBody): Promise<Member> {
+      const access = await authorize(actor, projectId, 'manage');
+      const body = validate(AddMemberBody, input);
+      checkRoleChange(access.role, undefined, body.role);
+      const userId = await deps.findUserIdByEmail(body.email);
+      if (!(await repo.insertMember(projectId, userId, body.role, clock.now()))) {
+        throw new AppError('ALREADY_MEMBER', `${body.email} is already a member of this project.`);
+      }
+      const member = (await repo.listMembers(projectId)).find((m) => m.userId === userId);
+      if (member === undefined)
+        throw new AppError('MEMBER_NOT_FOUND', 'The member was removed meanwhile.');
+      return toMember(member);
+    },
+
+    async changeRole(actor: Actor, projectId: string, userId: string, role: Role): Promise<Member> {
+      await changeMember(actor, projectId, userId, role);
+      const member = (await repo.listMembers(projectId)).find((m) => m.userId === userId);
+      if (member === undefined)
+        throw new AppError('MEMBER_NOT_FOUND', 'The member was removed meanwhile.');
+      return toMember(member);
+    },
+
+    /** Removes a member; any member may remove themselves (leave), except the last owner. */
+    async removeMember(actor: Actor, projectId: string, userId: string): Promise<void> {
+      await changeMember(actor, projectId, userId, null);
+    },
+  };
+}
+
+export type ProjectsService = ReturnType<typeof createProjectsService>;

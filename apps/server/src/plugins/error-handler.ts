@@ -1,0 +1,100 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { AppError, toProblem } from '../errors.js';
+import { validationError } from '../lib/validate.js';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply
+    .code(error.status)
+    .type('application/problem+json; charset=utf-8')
+    .send(toProblem(error, reply.request.id));
+}
+
+/** Turns the framework's own errors into our stable codes; anything unknown is a 500. */
+function toAppError(error: FastifyError): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error.validation !== undefined) {
+    const context = error.validationContext ?? 'body';
+    return validationError(
+      error.validation.map((v) => ({
+        pointer: `${context === 'body' ? '' : `/${context}`}${v.instancePath || ''}${
+          v.keyword === 'required' ? `/${String(v.params.missingProperty)}` : ''
+        }`.replace(/^$/, '/'),
+        message: v.message ?? 'is invalid',
+      })),
+    );
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(
+        'PAYLOAD_TOO_LARGE',
+        'The request body is larger than this server accepts.',
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('BAD_REQUEST', 'Content-Length does not match the body.');
+  }
+  if (error.statusCode === 413) {
+    return new AppError(
+      'PAYLOAD_TOO_LARGE',
+      'The request body is larger than this server accepts.',
+    );
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new AppError('BAD_REQUEST', 'The request could not be understood.');
+  }
+  return undefined;
+}
+
+/**
+ * Renders every error as RFC 9457 problem+json with a stable code and the request id.
+ * Unknown errors are logged in full and answered with an opaque 500.
+ */
+export const errorHandlerPlugin = fp(
+  async (app: FastifyInstance) => {
+    // A second router that knows every path, so a known path with another method gets 405.
+    const paths = FindMyWay();
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        if (method === 'HEAD') continue;
+        try {
+          paths.on(method as HTTPMethod, route.url, () => undefined);
+        } catch {
+          // The same method and path registered twice: the first is enough for 405 detection.
+        }
+      }
+    });
+
+    app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const known = toAppError(error);
+      if (known !== undefined) {
+        if (known.status >= 500) request.log.error({ err: error }, known.detail);
+        return sendProblem(reply, known);
+      }
+      request.log.error({ err: error }, 'unhandled error');
+      return sendProblem(reply, new AppError('INTERNAL', 'Something went wrong on our side.'));
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = METHODS.filter((m) => m !== request.method && paths.find(m, path) !== null);
+      if (allowed.length > 0) {
+        reply.header('allow', allowed.join(', '));
+        return sendProblem(
+          reply,
+          new AppError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}.`),
+        );
+      }
+      return sendProblem(
+        reply,
+        new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${path}.`),
+      );
+    });
+  },
+  { name: 'error-handler' },
+);

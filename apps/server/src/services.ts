@@ -1,0 +1,46 @@
+import type { Config } from './config.js';
+import type { Clock } from './lib/clock.js';
+import { type CounterStore, MemoryCounterStore } from './lib/counter-store.js';
+import { createAccountsRepo } from './modules/accounts/accounts.repo.js';
+import { createAccountsService } from './modules/accounts/accounts.service.js';
+import { createKeysRepo } from './modules/keys/keys.repo.js';
+import { createKeysService } from './modules/keys/keys.service.js';
+import { createMetricsRepo } from './modules/metrics/metrics.repo.js';
+import { createMetricsService } from './modules/metrics/metrics.service.js';
+import { createProjectAccess } from './modules/projects/project-access.js';
+import { createProjectsRepo } from './modules/projects/projects.repo.js';
+import { createProjectsService } from './modules/projects/projects.service.js';
+import type { Storage } from './storage/database.js';
+
+export interface ServiceDeps {
+  readonly storage: Storage;
+  readonly config: Config;
+  readonly clock: Clock;
+  /** Where sign-in attempts are counted; in memory unless a shared store is given. */
+  readonly attempts?: CounterStore;
+}
+
+/** Wires every feature's service to its repository; shared by the HTTP app and the CLI. */
+export function createServices({ storage, config, clock, attempts }: ServiceDeps) {
+  const { db } = storage;
+  const projectsRepo = createProjectsRepo(db);
+  const authorize = createProjectAccess(projectsRepo);
+  const accounts = createAccountsService({
+    repo: createAccountsRepo(db),
+    config,
+    clock,
+    attempts: attempts ?? new MemoryCounterStore(clock),
+  });
+  const keys = createKeysService({ repo: createKeysRepo(db), authorize, clock });
+  const metrics = createMetricsService({ repo: createMetricsRepo(db), authorize, clock });
+  const projects = createProjectsService({
+    repo: projectsRepo,
+    authorize,
+    keys,
+    clock,
+    findUserIdByEmail: async (email) => (await accounts.getUserByEmail(email)).id,
+  });
+  return { accounts, projects, keys, metrics };
+}
+
+export type Services = ReturnType<typeof createServices>;

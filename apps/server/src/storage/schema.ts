@@ -1,0 +1,101 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Epoch milliseconds, stored as a 64-bit integer on both dialects. */
+type Millis = number;
+
+export type Role = 'owner' | 'admin' | 'developer' | 'guest';
+export type KeyScope = 'ingest' | 'read';
+export type MetricType = 'basic' | 'dual' | 'average';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  /** 1 for the instance administrator (the first account), else 0. */
+  isAdmin: number;
+  createdAt: Millis;
+  updatedAt: Millis;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie token: a database leak does not hand out sessions. */
+  id: string;
+  userId: string;
+  createdAt: Millis;
+  lastSeenAt: Millis;
+  expiresAt: Millis;
+}
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  createdAt: Millis;
+  updatedAt: Millis;
+}
+
+export interface ProjectMembersTable {
+  projectId: string;
+  userId: string;
+  role: Role;
+  createdAt: Millis;
+}
+
+export interface ProjectUsageTable {
+  projectId: string;
+  /** UTC month, `YYYY-MM`. */
+  month: string;
+  eventCount: ColumnType<number, number | undefined, number>;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  projectId: string;
+  name: string;
+  scope: KeyScope;
+  /** The first characters of the secret, safe to display. */
+  prefix: string;
+  /** SHA-256 of the whole secret, hex. The secret itself is never stored. */
+  secretHash: string;
+  createdBy: string | null;
+  createdAt: Millis;
+  lastUsedAt: Millis | null;
+  rotatedAt: Millis | null;
+  revokedAt: Millis | null;
+}
+
+export interface MetricsTable {
+  id: string;
+  projectId: string;
+  name: string;
+  type: MetricType;
+  unitName: string | null;
+  unitSymbol: string | null;
+  positiveName: string | null;
+  negativeName: string | null;
+  /** Fixed-point totals in micro-units (value × 10^6); read them as text, never as a JS number. */
+  totalPositive: ColumnType<string, string | undefined, string>;
+  totalNegative: ColumnType<string, string | undefined, string>;
+  eventCount: ColumnType<number, number | undefined, number>;
+  lastEventAt: Millis | null;
+  createdAt: Millis;
+  updatedAt: Millis;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  projects: ProjectsTable;
+  projectMembers: ProjectMembersTable;
+  projectUsage: ProjectUsageTable;
+  apiKeys: ApiKeysTable;
+  metrics: MetricsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type ProjectRow = Selectable<ProjectsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type MetricRow = Selectable<MetricsTable>;
+export type NewMetricRow = Insertable<MetricsTable>;
+export type MetricUpdate = Updateable<MetricsTable>;
