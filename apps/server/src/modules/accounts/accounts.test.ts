@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, signUp, uniqueEmail } from '../../test/factories.js';
+import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+
+for (const dialect of DIALECTS) {
+  describe(`accounts [${dialect}]`, () => {
+    let ctx: TestContext;
+    beforeAll(async () => {
+      ctx = await createTestApp(dialect, { env: { MEASURELY_LOGIN_MAX_FAILURES: '3' } });
+    });
+    afterAll(() => ctx.close());
+
+    it('makes the first account the instance admin and no other', async () => {
+      const first = await signUp(ctx.app);
+      const second = await signUp(ctx.app);
+      expect(first.user.isAdmin).toBe(true);
+      expect(second.user.isAdmin).toBe(false);
+    });
+
+    it('signs up with an HttpOnly, SameSite=Lax session cookie and answers who am I', async () => {
+      const email = uniqueEmail('cookie');
+      const response = await call(ctx.app, 'POST', '/api/auth/signup', {
+        body: { email: email.toUpperCase(), password: 'long enough pw', name: 'Ada' },
+      });
+      expect(response.statusCode).toBe(201);
+      const cookie = response.cookies.find((c) => c.name === 'mly_session');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+      expect(response.json().user).toMatchObject({ email, name: 'Ada' });
+
+      const me = await call(ctx.app, 'GET', '/api/auth/me', {
+        headers: { cookie: `mly_session=${cookie?.value}` },
+      });
+      expect(me.statusCode).toBe(200);
+      expect(me.json().user.email).toBe(email);
+    });
+
+    it('refuses a second account with the same e-mail, whatever its case', async () => {
+      const session = await signUp(ctx.app);
+      const response = await call(ctx.app, 'POST', '/api/auth/signup', {
+        body: { email: session.user.email.toUpperCase(), password: 'another password' },
+      });
+      expect(response.statusCode).toBe(409);
+      expect(response.json().code).toBe('EMAIL_TAKEN');
+    });
+
+    it('validates e-mail and password with every bad field listed', async () => {
+      const response = await call(ctx.app, 'POST', '/api/auth/signup', {
+        body: { email: 'not-an-email', password: 'short' },
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      const problem = response.json();
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      expect(problem.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+        '/email',
+        '/password',
+      ]);
+    });
+
+    it('signs in with the right password only', async () => {
+      const session = await signUp(ctx.app);
+      const wrong = await call(ctx.app, 'POST', '/api/auth/login', {
+        body: { email: session.user.email, password: 'not the password' },
+      });
+      expect(wrong.statusCode).toBe(401);
+      expect(wrong.json().code).toBe('INVALID_CREDENTIALS');
+
+      const unknown = await call(ctx.app, 'POST', '/api/auth/login', {
+        body: { email: uniqueEmail(), password: session.password },
+      });
+      expect(unknown.statusCode).toBe(401);
+      expect(unknown.json().code).toBe('INVALID_CREDENTIALS');
+
+      const right = await call(ctx.app, 'POST', '/api/auth/login', {
+        body: { email: session.user.email, password: session.password },
+      });
+      expect(right.statusCode).toBe(200);
+      expect(right.cookies.find((c) => c.name === 'mly_session')?.value).toBeTruthy();
+    });
+
+    it('throttles failed sign-ins per account, with Retry-After, even for the right password', async () => {
+      const session = await signUp(ctx.app);
+      for (let i = 0; i < 3; i++) {
+        const failed = await call(ctx.app, 'POST', '/api/auth/login', {
+          body: { email: session.user.email, password: 'wrong password' },
+        });
+        expect(failed.statusCode).toBe(401);
+      }
+      const blocked = await call(ctx.app, 'POST', '/api/auth/login', {
+        body: { email: session.user.email, password: session.password },
+      });
+      expect(blocked.statusCode).toBe(429);
+      expect(blocked.json().code).toBe('TOO_MANY_ATTEMPTS');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+
+      ctx.clock.advance(ctx.config.login.windowMs);
+      const after = await call(ctx.app, 'POST', '/api/auth/login', {
+        body: { email: session.user.email, password: session.password },
+      });
+      expect(after.statusCode).toBe(200);
+    });
+
+    it('signs out: the old cookie no longer authenticates', async () => {
+      const session = await signUp(ctx.app);
+      const out = await call(ctx.app, 'POST', '/api/auth/logout', { session });
+      expect(out.statusCode).toBe(204);
+      const me = await call(ctx.app, 'GET', '/api/auth/me', { session });
+      expect(me.statusCode).toBe(401);
+      expect(me.json().code).toBe('UNAUTHENTICATED');
+    });
+
+    it('expires sessions after the configured time without use', async () => {
+      const session = await signUp(ctx.app);
+      ctx.clock.advance(ctx.config.sessionTtlMs - 1000);
+      expect((await call(ctx.app, 'GET', '/api/auth/me', { session })).statusCode).toBe(200);
+      // That use slid the expiry forward: a full TTL later it has lapsed.
+      ctx.clock.advance(ctx.config.sessionTtlMs + 1000);
+      expect((await call(ctx.app, 'GET', '/api/auth/me', { session })).statusCode).toBe(401);
+    });
+
+    it('rejects a forged cookie', async () => {
+      const me = await call(ctx.app, 'GET', '/api/auth/me', {
+        headers: { cookie: 'mly_session=forged' },
+      });
+      expect(me.statusCode).toBe(401);
+    });
+  });
+
+  describe(`sign-up closed [${dialect}]`, () => {
+    let ctx: TestContext;
+    beforeAll(async () => {
+      ctx = await createTestApp(dialect, { env: { MEASURELY_ALLOW_SIGNUP: 'false' } });
+    });
+    afterAll(() => ctx.close());
+
+    it('still lets the first (admin) account in, then refuses sign-ups', async () => {
+      const admin = await signUp(ctx.app);
+      expect(admin.user.isAdmin).toBe(true);
+      const refused = await call(ctx.app, 'POST', '/api/auth/signup', {
+        body: { email: uniqueEmail(), password: 'long enough pw' },
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().code).toBe('SIGNUP_DISABLED');
+    });
+  });
+}
