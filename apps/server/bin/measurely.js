@@ -1,10 +1,3 @@
 #!/usr/bin/env node
-import { runCli } from '../dist/cli/main.js';
-
-process.exitCode = await runCli(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-});
+// The compiled CLI; `npm install` builds it (the root package's prepare script).
+import '../dist/cli/bin.js';
