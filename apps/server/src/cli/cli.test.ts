@@ -1,0 +1,599 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { uniqueEmail } from '../test/factories.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../test/harness.js';
+import { runCli } from './main.js';
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const API_KEY = /^mly_[0-9A-Za-z]{32}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PASSWORD = 'correct horse battery';
+
+/** Runs the CLI in-process against the database at `url`, feeding `stdin` to it. */
+async function runWith(
+  url: string,
+  cwd: string,
+  argv: readonly string[],
+  stdin = '',
+): Promise<CliResult> {
+  const io = {
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    env: { DATABASE_URL: url, LOG_LEVEL: 'silent' },
+    cwd,
+  };
+  const stdout = text(io.stdout);
+  const stderr = text(io.stderr);
+  io.stdin.end(stdin);
+  const code = await runCli(argv, io);
+  io.stdout.end();
+  io.stderr.end();
+  return { code, stdout: await stdout, stderr: await stderr };
+}
+
+/** The JSON a successful `--json` run printed, after checking it succeeded quietly. */
+function parsed(result: CliResult): Record<string, unknown> {
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(result.stdout.endsWith('\n')).toBe(true);
+  return JSON.parse(result.stdout);
+}
+
+/** The error code of a failed `--json` run, after checking nothing went to stdout. */
+function failure(result: CliResult, exitCode: number): { code: string; message: string } {
+  expect(result.code).toBe(exitCode);
+  expect(result.stdout).toBe('');
+  return JSON.parse(result.stderr).error;
+}
+
+for (const dialect of DIALECTS) {
+  describe(`cli [${dialect}]`, () => {
+    let database: TestDatabase;
+    let cwd: string;
+    let adminEmail: string;
+    let firstUser: CliResult;
+
+    const cli = (argv: readonly string[], stdin = ''): Promise<CliResult> =>
+      runWith(database.url, cwd, argv, stdin);
+
+    async function createUser(email = uniqueEmail()): Promise<Record<string, unknown>> {
+      return parsed(
+        await cli(['user', 'create', '--email', email, '--password-stdin', '--json'], PASSWORD),
+      );
+    }
+
+    async function createProject(
+      name = 'CLI project',
+    ): Promise<{ id: string; name: string; apiKey: string; apiKeyId: string }> {
+      const project = parsed(
+        await cli(['project', 'create', '--name', name, '--owner', adminEmail, '--json']),
+      );
+      return project as { id: string; name: string; apiKey: string; apiKeyId: string };
+    }
+
+    beforeAll(async () => {
+      database = await createTestDatabase(dialect);
+      cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'measurely-cli-'));
+      adminEmail = uniqueEmail('admin');
+      firstUser = await cli(
+        ['user', 'create', '--email', adminEmail, '--password-stdin', '--name', 'Ada', '--json'],
+        `${PASSWORD}\n`,
+      );
+    });
+    afterAll(async () => {
+      await database?.drop();
+      if (cwd !== undefined) fs.rmSync(cwd, { recursive: true, force: true });
+    });
+
+    it('creates the first user as the instance admin, and later ones as plain users', async () => {
+      const first = parsed(firstUser);
+      expect(first).toEqual({
+        id: expect.stringMatching(UUID),
+        email: adminEmail,
+        name: 'Ada',
+        isAdmin: true,
+      });
+
+      const email = uniqueEmail('second');
+      const second = await createUser(email);
+      expect(second).toMatchObject({ email, isAdmin: false });
+      expect(second.name).toBe(email.split('@')[0]);
+    });
+
+    it('signs the created user in over HTTP with the password given on stdin', async () => {
+      const app = await buildApp(loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }));
+      try {
+        const login = (password: string) =>
+          app.inject({
+            method: 'POST',
+            url: '/api/auth/login',
+            headers: { 'content-type': 'application/json' },
+            payload: JSON.stringify({ email: adminEmail, password }),
+          });
+        const right = await login(PASSWORD);
+        expect(right.statusCode).toBe(200);
+        expect(right.json().user).toMatchObject({ email: adminEmail, isAdmin: true });
+        // The trailing newline on stdin is not part of the password.
+        expect((await login(`${PASSWORD}\n`)).statusCode).toBe(401);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('refuses a second account with the same e-mail', async () => {
+      const result = await cli(
+        ['user', 'create', '--email', adminEmail.toUpperCase(), '--password-stdin', '--json'],
+        PASSWORD,
+      );
+      expect(failure(result, 1).code).toBe('EMAIL_TAKEN');
+    });
+
+    it('creates a project with a first ingest key and shows it', async () => {
+      const project = await createProject('Shop');
+      expect(project).toEqual({
+        id: expect.stringMatching(UUID),
+        name: 'Shop',
+        apiKey: expect.stringMatching(API_KEY),
+        apiKeyId: expect.stringMatching(UUID),
+      });
+
+      const shown = parsed(await cli(['project', 'show', '--project', project.id, '--json']));
+      expect(shown).toMatchObject({ id: project.id, name: 'Shop', eventsThisMonth: 0 });
+      expect(shown.month).toMatch(/^\d{4}-\d{2}$/);
+      expect(Number.isNaN(Date.parse(String(shown.createdAt)))).toBe(false);
+
+      const keys = parsed(await cli(['key', 'list', '--project', project.id, '--json']));
+      expect(keys.keys).toEqual([
+        expect.objectContaining({ id: project.apiKeyId, scope: 'ingest', status: 'active' }),
+      ]);
+    });
+
+    it('prints `key: value` lines without --json', async () => {
+      const project = await createProject('Human readable');
+      const result = await cli(['project', 'show', '--project', project.id]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines).toEqual([
+        `id: ${project.id}`,
+        'name: Human readable',
+        expect.stringMatching(/^month: \d{4}-\d{2}$/),
+        'eventsThisMonth: 0',
+        expect.stringMatching(/^createdAt: \d{4}-\d{2}-\d{2}T/),
+      ]);
+      expect(() => JSON.parse(result.stdout)).toThrow();
+    });
+
+    it('creates metrics of every type, with preset and custom units and side names', async () => {
+      const project = await createProject();
+      const create = (...flags: string[]) =>
+        cli(['metric', 'create', '--project', project.id, ...flags, '--json']);
+
+      const basic = parsed(await create('--name', 'revenue', '--type', 'basic', '--unit', 'usd'));
+      expect(basic).toEqual({
+        id: expect.stringMatching(UUID),
+        name: 'revenue',
+        type: 'basic',
+        unit: { name: 'US dollar', symbol: '$' },
+      });
+
+      const dual = parsed(
+        await create(
+          '--name',
+          'users',
+          '--type',
+          'dual',
+          '--positive-name',
+          'joined',
+          '--negative-name',
+          'left',
+        ),
+      );
+      expect(dual).toMatchObject({ name: 'users', type: 'dual', unit: null });
+
+      const average = parsed(
+        await create('--name', 'latency', '--type', 'average', '--unit', 'Requests:req'),
+      );
+      expect(average).toMatchObject({
+        name: 'latency',
+        type: 'average',
+        unit: { name: 'Requests', symbol: 'req' },
+      });
+
+      const shownDual = parsed(
+        await cli(['metric', 'show', '--project', project.id, '--metric', 'users', '--json']),
+      );
+      expect(shownDual).toMatchObject({
+        id: dual.id,
+        type: 'dual',
+        positiveName: 'joined',
+        negativeName: 'left',
+      });
+    });
+
+    it('shows a metric by id and by name with its zero totals', async () => {
+      const project = await createProject();
+      const metric = parsed(
+        await cli([
+          'metric',
+          'create',
+          '--project',
+          project.id,
+          '--name',
+          'signups',
+          '--type',
+          'basic',
+          '--json',
+        ]),
+      );
+      for (const ref of [String(metric.id), 'signups']) {
+        const result = await cli([
+          'metric',
+          'show',
+          '--project',
+          project.id,
+          '--metric',
+          ref,
+          '--json',
+        ]);
+        expect(result.stdout).toContain('"total":0');
+        expect(result.stdout).toContain('"eventCount":0');
+        expect(parsed(result)).toMatchObject({
+          id: metric.id,
+          projectId: project.id,
+          name: 'signups',
+          type: 'basic',
+          total: 0,
+          totalExact: '0',
+          eventCount: 0,
+          lastEventAt: null,
+          projectEventsThisMonth: 0,
+        });
+      }
+
+      const missing = await cli([
+        'metric',
+        'show',
+        '--project',
+        project.id,
+        '--metric',
+        'nope',
+        '--json',
+      ]);
+      expect(failure(missing, 1).code).toBe('METRIC_NOT_FOUND');
+    });
+
+    it('adds members with each role, once', async () => {
+      const project = await createProject();
+      for (const role of ['admin', 'developer', 'guest'] as const) {
+        const user = await createUser();
+        const member = parsed(
+          await cli([
+            'member',
+            'add',
+            '--project',
+            project.id,
+            '--email',
+            String(user.email),
+            '--role',
+            role,
+            '--json',
+          ]),
+        );
+        expect(member).toMatchObject({
+          projectId: project.id,
+          userId: user.id,
+          email: user.email,
+          role,
+        });
+      }
+
+      const again = await cli([
+        'member',
+        'add',
+        '--project',
+        project.id,
+        '--email',
+        adminEmail,
+        '--role',
+        'guest',
+        '--json',
+      ]);
+      expect(failure(again, 1).code).toBe('ALREADY_MEMBER');
+    });
+
+    it('creates, lists, rotates and revokes API keys; secrets are printed only on creation', async () => {
+      const project = await createProject();
+      const created = parsed(
+        await cli([
+          'key',
+          'create',
+          '--project',
+          project.id,
+          '--name',
+          'Dashboard reader',
+          '--scope',
+          'read',
+          '--json',
+        ]),
+      );
+      expect(created).toEqual({
+        id: expect.stringMatching(UUID),
+        name: 'Dashboard reader',
+        scope: 'read',
+        apiKey: expect.stringMatching(API_KEY),
+      });
+      const ingest = parsed(
+        await cli([
+          'key',
+          'create',
+          '--project',
+          project.id,
+          '--name',
+          'Backend',
+          '--scope',
+          'ingest',
+          '--json',
+        ]),
+      );
+      expect(ingest).toMatchObject({ scope: 'ingest', apiKey: expect.stringMatching(API_KEY) });
+
+      const listed = await cli(['key', 'list', '--project', project.id, '--json']);
+      const { keys } = parsed(listed) as { keys: Record<string, unknown>[] };
+      expect(keys.map((k) => k.id).sort()).toEqual(
+        [project.apiKeyId, created.id, ingest.id].sort(),
+      );
+      for (const secret of [project.apiKey, created.apiKey, ingest.apiKey]) {
+        expect(listed.stdout).not.toContain(String(secret));
+      }
+      for (const key of keys) {
+        expect(key).not.toHaveProperty('secret');
+        expect(key).not.toHaveProperty('apiKey');
+      }
+      const reader = keys.find((k) => k.id === created.id);
+      expect(String(created.apiKey).startsWith(String(reader?.prefix))).toBe(true);
+
+      const rotated = parsed(
+        await cli([
+          'key',
+          'rotate',
+          '--project',
+          project.id,
+          '--key',
+          String(created.id),
+          '--json',
+        ]),
+      );
+      expect(rotated).toEqual({ id: created.id, apiKey: expect.stringMatching(API_KEY) });
+      expect(rotated.apiKey).not.toBe(created.apiKey);
+
+      const revoked = parsed(
+        await cli([
+          'key',
+          'revoke',
+          '--project',
+          project.id,
+          '--key',
+          String(created.id),
+          '--json',
+        ]),
+      );
+      expect(revoked).toEqual({
+        id: created.id,
+        status: 'revoked',
+        revokedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      });
+      const after = parsed(await cli(['key', 'list', '--project', project.id, '--json'])) as {
+        keys: Record<string, unknown>[];
+      };
+      expect(after.keys.find((k) => k.id === created.id)?.status).toBe('revoked');
+      expect(after.keys.find((k) => k.id === ingest.id)?.status).toBe('active');
+
+      const rotateRevoked = await cli([
+        'key',
+        'rotate',
+        '--project',
+        project.id,
+        '--key',
+        String(created.id),
+        '--json',
+      ]);
+      expect(failure(rotateRevoked, 1).code).toBe('KEY_REVOKED');
+    });
+
+    it('fails with USER_NOT_FOUND for an unknown owner', async () => {
+      const result = await cli([
+        'project',
+        'create',
+        '--name',
+        'Orphan',
+        '--owner',
+        'nobody@example.com',
+        '--json',
+      ]);
+      const error = failure(result, 1);
+      expect(error.code).toBe('USER_NOT_FOUND');
+      expect(error.message).toContain('nobody@example.com');
+    });
+
+    it('fails with METRIC_NAME_TAKEN for a duplicate metric name, whatever its case', async () => {
+      const project = await createProject();
+      const create = (name: string) =>
+        cli([
+          'metric',
+          'create',
+          '--project',
+          project.id,
+          '--name',
+          name,
+          '--type',
+          'basic',
+          '--json',
+        ]);
+      parsed(await create('orders'));
+      expect(failure(await create('orders'), 1).code).toBe('METRIC_NAME_TAKEN');
+      expect(failure(await create('Orders'), 1).code).toBe('METRIC_NAME_TAKEN');
+    });
+
+    it('fails with VALIDATION_FAILED for a bad --type', async () => {
+      const project = await createProject();
+      const result = await cli([
+        'metric',
+        'create',
+        '--project',
+        project.id,
+        '--name',
+        'weird',
+        '--type',
+        'histogram',
+        '--json',
+      ]);
+      expect(failure(result, 1).code).toBe('VALIDATION_FAILED');
+      const list = await cli([
+        'metric',
+        'show',
+        '--project',
+        project.id,
+        '--metric',
+        'weird',
+        '--json',
+      ]);
+      expect(failure(list, 1).code).toBe('METRIC_NOT_FOUND');
+    });
+
+    it('exits 2 on a missing required flag, naming it', async () => {
+      const error = failure(await cli(['project', 'create', '--name', 'No owner', '--json']), 2);
+      expect(error.code).toBe('USAGE');
+      expect(error.message).toContain('--owner is required');
+      expect(error.message).toContain('Usage: measurely project create');
+    });
+
+    it('exits 2 on an unknown flag', async () => {
+      const project = await createProject();
+      const error = failure(
+        await cli(['project', 'show', '--project', project.id, '--colour', 'red', '--json']),
+        2,
+      );
+      expect(error.code).toBe('USAGE');
+      expect(error.message).toContain('--colour');
+    });
+
+    it('exits 2 on an unknown command', async () => {
+      const error = failure(await cli(['project', 'explode', '--json']), 2);
+      expect(error.code).toBe('USAGE');
+      expect(error.message).toContain('project explode');
+    });
+
+    it('prints errors as a plain message without --json', async () => {
+      const result = await cli([
+        'project',
+        'create',
+        '--name',
+        'Orphan',
+        '--owner',
+        'ghost@example.com',
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe('measurely: No account for ghost@example.com.\n');
+    });
+  });
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const BIN = path.join(REPO_ROOT, 'apps/server/src/cli/bin.ts');
+const TSX = path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('cli serve (a real process, SQLite)', () => {
+  let cwd: string;
+  let child: ChildProcess | undefined;
+
+  beforeAll(() => {
+    cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'measurely-serve-'));
+  });
+  afterAll(() => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+    }
+    fs.rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('serves with the default database under its directory and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
+    delete env.DATABASE_URL;
+    delete env.LOG_LEVEL;
+    const proc = spawn(process.execPath, ['--import', TSX, BIN, 'serve'], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      proc.once('exit', (code) => resolve(code));
+    });
+
+    let healthy = false;
+    const deadline = Date.now() + 20_000;
+    while (!healthy && Date.now() < deadline && proc.exitCode === null) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+        healthy =
+          response.status === 200 &&
+          ((await response.json()) as { status?: string }).status === 'ok';
+      } catch {
+        // Not listening yet.
+      }
+      if (!healthy) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(healthy, `server never became healthy; stderr: ${stderr}`).toBe(true);
+    expect(fs.existsSync(path.join(cwd, 'data', 'measurely.db'))).toBe(true);
+
+    proc.kill('SIGTERM');
+    const code = await Promise.race([
+      exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000)),
+    ]);
+    expect(code, `stderr: ${stderr}`).toBe(0);
+    const logs = stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as { msg?: string; signal?: string });
+    expect(logs.some((log) => log.msg === 'shutting down' && log.signal === 'SIGTERM')).toBe(true);
+  });
+});
