@@ -36,13 +36,20 @@ export const ProblemSchema = Type.Object(
       Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() })),
     ),
   },
-  { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details.' },
+  {
+    $id: 'Problem',
+    title: 'Problem',
+    additionalProperties: true,
+    description: 'RFC 9457 problem details.',
+  },
 );
 
 /** Error responses every authenticated route can give, for the OpenAPI document. */
-export const errorResponses = {
-  '4xx': Type.Ref(ProblemSchema),
-  '5xx': Type.Ref(ProblemSchema),
+const problemResponse = {
+  description: 'An RFC 9457 problem document with a stable code.',
+  content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } },
 } as const;
+
+export const errorResponses = { '4xx': problemResponse, '5xx': problemResponse } as const;
 
 export const ProjectParams = Type.Object({ projectId: Type.String() });

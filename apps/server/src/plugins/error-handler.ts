@@ -58,7 +58,7 @@ function toAppError(error: FastifyError): AppError | undefined {
 export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     // A second router that knows every path, so a known path with another method gets 405.
-    const paths = FindMyWay();
+    const paths = FindMyWay({ ignoreTrailingSlash: true });
     app.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) {
         if (method === 'HEAD') continue;

@@ -53,9 +53,11 @@ export function createMetricsRepo(db: Db) {
     },
 
     findMetricByName(projectId: string, name: string): Promise<MetricRow | undefined> {
+      // The database's lower() on both sides, as the unique index uses: JS and SQLite
+      // disagree on non-ASCII letters, and a name must always find its own metric.
       return selectMetric()
         .where('projectId', '=', projectId)
-        .where(sql`lower(name)`, '=', name.toLowerCase())
+        .where(sql`lower(name)`, '=', sql<string>`lower(${name})`)
         .executeTakeFirst();
     },
 

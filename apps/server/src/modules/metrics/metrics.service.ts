@@ -59,6 +59,9 @@ export function toMetric(row: MetricRow): Metric {
 
 function checkName(name: string): string {
   const trimmed = name.trim();
+  if (trimmed === '') {
+    throw validationError([{ pointer: '/name', message: 'must not be blank' }]);
+  }
   if (isUuid(trimmed)) {
     throw validationError([{ pointer: '/name', message: 'must not look like a metric id (UUID)' }]);
   }
