@@ -1,9 +1,9 @@
 import type { Migration, MigrationProvider } from 'kysely';
-import * as initial from './2026-11-28-initial.js';
+import * as initial from './2026-11-28-01-initial.js';
 
 /** Every migration, in order. Names are date-prefixed; a shipped migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
-  '2026-11-28-initial': initial,
+  '2026-11-28-01-initial': initial,
 };
 
 export const migrationProvider: MigrationProvider = {
