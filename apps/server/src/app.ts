@@ -8,7 +8,11 @@ import { AppError } from './errors.js';
 import { type App, ProblemSchema } from './http.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import type { CounterStore } from './lib/counter-store.js';
+import { MemoryRateLimiter, type RateLimiter } from './lib/rate-limiter.js';
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
+import { createIngestRepo } from './modules/ingest/ingest.repo.js';
+import { ingestRoutes } from './modules/ingest/ingest.routes.js';
+import { createIngestService } from './modules/ingest/ingest.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { projectsRoutes } from './modules/projects/projects.routes.js';
@@ -23,6 +27,7 @@ export interface AppOverrides {
   /** An already open storage; the app then leaves closing it to the caller. */
   readonly storage?: Storage;
   readonly attempts?: CounterStore;
+  readonly limiter?: RateLimiter;
   /** Where logs go instead of stdout, e.g. a test capturing them. */
   readonly logStream?: NodeJS.WritableStream;
 }
@@ -62,7 +67,28 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  if (overrides.storage === undefined) app.addHook('onClose', () => storage.close());
+  const ingest = createIngestService({
+    repo: createIngestRepo(storage.db),
+    keys: services.keys,
+    metrics: services.metrics,
+    projects: services.projects,
+    limiter: overrides.limiter ?? new MemoryRateLimiter(clock),
+    clock,
+    config,
+    log: app.log,
+  });
+  const purge = setInterval(() => {
+    ingest.purgeExpiredIdempotencyKeys().catch((error: unknown) => {
+      app.log.error({ err: error }, 'could not purge expired idempotency keys');
+    });
+  }, 3_600_000);
+  purge.unref();
+  // Requests still in flight finish before this runs; then the last commits, then the database.
+  app.addHook('onClose', async () => {
+    clearInterval(purge);
+    await ingest.drain();
+    if (overrides.storage === undefined) await storage.close();
+  });
 
   // Bodies are JSON only: without Fastify's default text/plain parser, any other type gets 415.
   app.removeContentTypeParser('text/plain');
@@ -102,6 +128,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'mly_session' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A project API key (mly_…).' },
         },
       },
       security: [{ session: [] }],
@@ -114,5 +141,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(projectsRoutes, deps);
   await app.register(keysRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(ingestRoutes, { ingest });
   return app;
 }

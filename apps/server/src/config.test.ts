@@ -29,6 +29,12 @@ describe('loadConfig', () => {
       allowSignup: true,
       cookieSecure: false,
       sessionTtlMs: 30 * 86_400_000,
+      ingest: {
+        rateLimitPerSecond: 1000,
+        monthlyEventQuota: 0,
+        backfillMs: 365 * 86_400_000,
+        maxBatchEvents: 1000,
+      },
       login: { maxFailuresPerAccount: 10, maxAttemptsPerIp: 100, windowMs: 900_000 },
     });
   });

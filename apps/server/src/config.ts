@@ -16,6 +16,16 @@ export interface Config {
   readonly allowSignup: boolean;
   readonly cookieSecure: boolean;
   readonly sessionTtlMs: number;
+  readonly ingest: {
+    /** Events per second per API key (token bucket refilled at this rate, burst of one second). */
+    readonly rateLimitPerSecond: number;
+    /** Events per project per UTC month; 0 for unlimited. */
+    readonly monthlyEventQuota: number;
+    /** How far back a timestamp may reach. */
+    readonly backfillMs: number;
+    /** Events per batch request. */
+    readonly maxBatchEvents: number;
+  };
   readonly login: {
     /** Failed sign-ins allowed per account within the window. */
     readonly maxFailuresPerAccount: number;
@@ -59,6 +69,19 @@ export const ENV_VARS = {
     help: 'true to mark the session cookie Secure (serve over HTTPS).',
   },
   MEASURELY_SESSION_TTL_DAYS: { default: '30', help: 'Days a session lasts without use.' },
+  MEASURELY_RATE_LIMIT: {
+    default: '1000',
+    help: 'Events per second per API key (burst of one second); a project can set its own.',
+  },
+  MEASURELY_MONTHLY_EVENT_QUOTA: {
+    default: '0',
+    help: 'Events per project per UTC month, 0 for unlimited; a project can set its own.',
+  },
+  MEASURELY_BACKFILL_DAYS: {
+    default: '365',
+    help: 'How many days back an event timestamp may reach.',
+  },
+  MEASURELY_MAX_BATCH_EVENTS: { default: '1000', help: 'Events per batch request.' },
   MEASURELY_LOGIN_MAX_FAILURES: {
     default: '10',
     help: 'Failed sign-ins per account per window before 429.',
@@ -129,6 +152,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     allowSignup: bool('MEASURELY_ALLOW_SIGNUP'),
     cookieSecure: bool('MEASURELY_COOKIE_SECURE'),
     sessionTtlMs: int('MEASURELY_SESSION_TTL_DAYS', 1, 3650) * 86_400_000,
+    ingest: {
+      rateLimitPerSecond: int('MEASURELY_RATE_LIMIT', 1, 100_000_000),
+      monthlyEventQuota: int('MEASURELY_MONTHLY_EVENT_QUOTA', 0, Number.MAX_SAFE_INTEGER),
+      backfillMs: int('MEASURELY_BACKFILL_DAYS', 0, 36_500) * 86_400_000,
+      maxBatchEvents: int('MEASURELY_MAX_BATCH_EVENTS', 1, 100_000),
+    },
     login: {
       maxFailuresPerAccount: int('MEASURELY_LOGIN_MAX_FAILURES', 1, 1_000_000),
       maxAttemptsPerIp: int('MEASURELY_LOGIN_MAX_PER_IP', 1, 1_000_000),

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { Clock } from './lib/clock.js';
 import { type CounterStore, MemoryCounterStore } from './lib/counter-store.js';
+import { type InvalidationBus, MemoryInvalidationBus } from './lib/invalidation-bus.js';
 import { createAccountsRepo } from './modules/accounts/accounts.repo.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { createKeysRepo } from './modules/keys/keys.repo.js';
@@ -18,11 +19,14 @@ export interface ServiceDeps {
   readonly clock: Clock;
   /** Where sign-in attempts are counted; in memory unless a shared store is given. */
   readonly attempts?: CounterStore;
+  /** Cache invalidation between nodes; in memory unless a shared bus is given. */
+  readonly bus?: InvalidationBus;
 }
 
 /** Wires every feature's service to its repository; shared by the HTTP app and the CLI. */
-export function createServices({ storage, config, clock, attempts }: ServiceDeps) {
+export function createServices({ storage, config, clock, attempts, bus: givenBus }: ServiceDeps) {
   const { db } = storage;
+  const bus = givenBus ?? new MemoryInvalidationBus();
   const projectsRepo = createProjectsRepo(db);
   const authorize = createProjectAccess(projectsRepo);
   const accounts = createAccountsService({
@@ -31,14 +35,16 @@ export function createServices({ storage, config, clock, attempts }: ServiceDeps
     clock,
     attempts: attempts ?? new MemoryCounterStore(clock),
   });
-  const keys = createKeysService({ repo: createKeysRepo(db), authorize, clock });
-  const metrics = createMetricsService({ repo: createMetricsRepo(db), authorize, clock });
+  const keys = createKeysService({ repo: createKeysRepo(db), authorize, clock, bus });
+  const metrics = createMetricsService({ repo: createMetricsRepo(db), authorize, clock, bus });
   const projects = createProjectsService({
     repo: projectsRepo,
     authorize,
     keys,
     clock,
     findUserIdByEmail: async (email) => (await accounts.getUserByEmail(email)).id,
+    bus,
+    defaults: config.ingest,
   });
   return { accounts, projects, keys, metrics };
 }

@@ -30,6 +30,10 @@ export interface SessionsTable {
 export interface ProjectsTable {
   id: string;
   name: string;
+  /** Events per second per API key; null: the instance default. */
+  rateLimitPerSecond: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Events per UTC month; null: the instance default. */
+  monthlyEventQuota: ColumnType<number | null, number | null | undefined, number | null>;
   createdAt: Millis;
   updatedAt: Millis;
 }
@@ -82,6 +86,47 @@ export interface MetricsTable {
   updatedAt: Millis;
 }
 
+export interface EventsTable {
+  metricId: string;
+  projectId: string;
+  /** When the event happened (epoch ms). */
+  ts: Millis;
+  /** Micro-units. */
+  value: ColumnType<string, string | bigint, never>;
+  /** Canonical JSON of the filters, `{}` when none. */
+  filters: string;
+  keyId: string | null;
+  receivedAt: Millis;
+}
+
+export interface RollupsTable {
+  metricId: string;
+  /** Start of the bucket (epoch ms, UTC). */
+  bucket: Millis;
+  /** '' for every event; canonical JSON of one filter, or of a whole filter combination. */
+  dims: string;
+  /** Sums of positive and of negative values (as a positive amount), in micro-units. */
+  pos: ColumnType<string, string | bigint, string | bigint>;
+  neg: ColumnType<string, string | bigint, string | bigint>;
+  count: number;
+}
+
+export interface MetricFilterValuesTable {
+  metricId: string;
+  key: string;
+  value: string;
+  firstSeenAt: Millis;
+}
+
+export interface IdempotencyKeysTable {
+  projectId: string;
+  key: string;
+  requestHash: string;
+  /** The JSON body answered the first time. */
+  response: string;
+  createdAt: Millis;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -90,6 +135,12 @@ export interface Database {
   projectUsage: ProjectUsageTable;
   apiKeys: ApiKeysTable;
   metrics: MetricsTable;
+  events: EventsTable;
+  rollupsMinute: RollupsTable;
+  rollupsHour: RollupsTable;
+  rollupsDay: RollupsTable;
+  metricFilterValues: MetricFilterValuesTable;
+  idempotencyKeys: IdempotencyKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -41,6 +41,22 @@ export function createKeysRepo(db: Db) {
       return result.numUpdatedRows > 0n;
     },
 
+    findActiveKeyByHash(
+      secretHash: string,
+    ): Promise<Pick<ApiKeyRow, 'id' | 'projectId' | 'scope'> | undefined> {
+      return db
+        .selectFrom('apiKeys')
+        .select(['id', 'projectId', 'scope'])
+        .where('secretHash', '=', secretHash)
+        .where('revokedAt', 'is', null)
+        .executeTakeFirst();
+    },
+
+    async markUsed(keyIds: readonly string[], now: number): Promise<void> {
+      if (keyIds.length === 0) return;
+      await db.updateTable('apiKeys').set({ lastUsedAt: now }).where('id', 'in', keyIds).execute();
+    },
+
     async revokeKey(keyId: string, now: number): Promise<void> {
       await db
         .updateTable('apiKeys')

@@ -1,7 +1,8 @@
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../lib/actor.js';
 import type { Clock } from '../../lib/clock.js';
-import { generateApiKey, newId } from '../../lib/tokens.js';
+import type { InvalidationBus } from '../../lib/invalidation-bus.js';
+import { API_KEY_PATTERN, generateApiKey, newId, sha256Hex } from '../../lib/tokens.js';
 import { validate } from '../../lib/validate.js';
 import type { ApiKeyRow } from '../../storage/schema.js';
 import type { Authorize } from '../projects/project-access.js';
@@ -27,8 +28,41 @@ function toApiKey(row: ApiKeyRow): ApiKey {
   };
 }
 
-export function createKeysService(deps: { repo: KeysRepo; authorize: Authorize; clock: Clock }) {
-  const { repo, authorize, clock } = deps;
+/** What an API key grants, as the ingestion and query paths need it. */
+export interface KeyIdentity {
+  readonly keyId: string;
+  readonly projectId: string;
+  readonly scope: ApiKey['scope'];
+}
+
+const CACHE_LIMIT = 10_000;
+/** last_used_at is written at most this often per key. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export function createKeysService(deps: {
+  repo: KeysRepo;
+  authorize: Authorize;
+  clock: Clock;
+  bus: InvalidationBus;
+}) {
+  const { repo, authorize, clock, bus } = deps;
+  // Active keys by secret hash. Rotation and revocation evict through the bus, so a key stops
+  // working on the very next request.
+  const cache = new Map<string, KeyIdentity>();
+  const lastMarked = new Map<string, number>();
+  let evictions = 0;
+  bus.subscribe('api-key', (hash) => {
+    evictions += 1;
+    cache.delete(hash);
+  });
+  bus.subscribe('project', (projectId) => {
+    evictions += 1;
+    for (const [hash, identity] of cache) if (identity.projectId === projectId) cache.delete(hash);
+  });
+
+  async function evict(row: ApiKeyRow): Promise<void> {
+    await bus.publish('api-key', row.secretHash);
+  }
 
   async function findKey(projectId: string, keyId: string): Promise<ApiKeyRow> {
     const row = await repo.findKey(projectId, keyId);
@@ -68,20 +102,49 @@ export function createKeysService(deps: { repo: KeysRepo; authorize: Authorize; 
     /** Gives the key a new secret; the old one stops working with the next request. */
     async rotateKey(actor: Actor, projectId: string, keyId: string): Promise<NewApiKey> {
       await authorize(actor, projectId, 'manage');
-      await findKey(projectId, keyId);
+      const old = await findKey(projectId, keyId);
       const secret = generateApiKey();
       if (!(await repo.replaceSecret(keyId, secret, clock.now()))) {
         throw new AppError('KEY_REVOKED', 'A revoked key cannot be rotated; create a new one.');
       }
+      await evict(old);
       return { ...toApiKey(await findKey(projectId, keyId)), secret: secret.secret };
     },
 
     /** Revokes a key for good. Revoking a revoked key changes nothing. */
     async revokeKey(actor: Actor, projectId: string, keyId: string): Promise<ApiKey> {
       await authorize(actor, projectId, 'manage');
-      await findKey(projectId, keyId);
+      const key = await findKey(projectId, keyId);
       await repo.revokeKey(keyId, clock.now());
+      await evict(key);
       return toApiKey(await findKey(projectId, keyId));
+    },
+
+    /** The project and scope of an active key, or undefined for anything else. */
+    async identifyKey(secret: string): Promise<KeyIdentity | undefined> {
+      if (!API_KEY_PATTERN.test(secret)) return undefined;
+      const hash = sha256Hex(secret);
+      const cached = cache.get(hash);
+      if (cached !== undefined) return cached;
+      const before = evictions;
+      const row = await repo.findActiveKeyByHash(hash);
+      if (row === undefined) return undefined;
+      const identity: KeyIdentity = { keyId: row.id, projectId: row.projectId, scope: row.scope };
+      // A rotation that landed during the read may concern this key: answer, but do not cache.
+      if (evictions !== before) return identity;
+      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+      cache.set(hash, identity);
+      return identity;
+    },
+
+    /** Records that keys were used; writes at most once a minute per key. */
+    async markUsed(keyIds: Iterable<string>): Promise<void> {
+      const now = clock.now();
+      const due = [...new Set(keyIds)].filter(
+        (id) => now - (lastMarked.get(id) ?? 0) >= LAST_USED_RESOLUTION_MS,
+      );
+      for (const id of due) lastMarked.set(id, now);
+      await repo.markUsed(due, now);
     },
   };
 }

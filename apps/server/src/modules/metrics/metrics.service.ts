@@ -2,6 +2,7 @@ import { AppError } from '../../errors.js';
 import type { Actor } from '../../lib/actor.js';
 import type { Clock } from '../../lib/clock.js';
 import { formatMicros } from '../../lib/decimal.js';
+import type { InvalidationBus } from '../../lib/invalidation-bus.js';
 import { newId } from '../../lib/tokens.js';
 import { validate, validationError } from '../../lib/validate.js';
 import type { MetricRow, MetricUpdate } from '../../storage/schema.js';
@@ -86,12 +87,34 @@ function nameTaken(name: string): AppError {
   return new AppError('METRIC_NAME_TAKEN', `This project already has a metric named "${name}".`);
 }
 
+/** What ingestion needs of a metric. */
+export interface IngestMetric {
+  readonly id: string;
+  readonly projectId: string;
+  readonly type: MetricRow['type'];
+}
+
+const INGEST_CACHE_LIMIT = 50_000;
+
 export function createMetricsService(deps: {
   repo: MetricsRepo;
   authorize: Authorize;
   clock: Clock;
+  bus: InvalidationBus;
 }) {
-  const { repo, authorize, clock } = deps;
+  const { repo, authorize, clock, bus } = deps;
+  // (project, id or lower-cased name) → metric, for the ingestion hot path. Renames and deletions
+  // clear it through the bus; they are rare, so the whole project's entries go at once.
+  const ingestCache = new Map<string, IngestMetric>();
+  let evictions = 0;
+  const evictProject = (projectId: string): void => {
+    evictions += 1;
+    for (const [key, metric] of ingestCache) {
+      if (metric.projectId === projectId) ingestCache.delete(key);
+    }
+  };
+  bus.subscribe('metric', evictProject);
+  bus.subscribe('project', evictProject);
 
   async function findMetric(projectId: string, idOrName: string): Promise<MetricRow> {
     const row = isUuid(idOrName)
@@ -161,6 +184,7 @@ export function createMetricsService(deps: {
       if (body.positiveName !== undefined) patch.positiveName = body.positiveName.trim();
       if (body.negativeName !== undefined) patch.negativeName = body.negativeName.trim();
       if (!(await repo.updateMetric(metric.id, patch))) throw nameTaken(patch.name ?? metric.name);
+      await bus.publish('metric', projectId);
       return toMetric(await findMetric(projectId, metric.id));
     },
 
@@ -169,6 +193,25 @@ export function createMetricsService(deps: {
       await authorize(actor, projectId, 'manage');
       const metric = await findMetric(projectId, idOrName);
       await repo.deleteMetric(metric.id);
+      await bus.publish('metric', projectId);
+    },
+
+    /** Resolves `/event/v1/{metric}`: a metric id, else a name, within the key's project. */
+    async resolveForIngest(projectId: string, ref: string): Promise<IngestMetric | undefined> {
+      const cacheKey = `${projectId}\u0000${isUuid(ref) ? ref.toLowerCase() : ref.trim().toLowerCase()}`;
+      const cached = ingestCache.get(cacheKey);
+      if (cached !== undefined) return cached;
+      const before = evictions;
+      const row = isUuid(ref)
+        ? await repo.findMetricById(projectId, ref.toLowerCase())
+        : await repo.findMetricByName(projectId, ref.trim());
+      if (row === undefined) return undefined;
+      const metric: IngestMetric = { id: row.id, projectId, type: row.type };
+      if (evictions === before) {
+        if (ingestCache.size >= INGEST_CACHE_LIMIT) ingestCache.clear();
+        ingestCache.set(cacheKey, metric);
+      }
+      return metric;
     },
   };
 }

@@ -88,6 +88,18 @@ export function createProjectsRepo(db: Db) {
         .execute();
     },
 
+    async setLimits(
+      projectId: string,
+      limits: { rateLimitPerSecond?: number | null; monthlyEventQuota?: number | null },
+      now: number,
+    ): Promise<void> {
+      await db
+        .updateTable('projects')
+        .set({ ...limits, updatedAt: now })
+        .where('id', '=', projectId)
+        .execute();
+    },
+
     async deleteProject(projectId: string): Promise<void> {
       await db.deleteFrom('projects').where('id', '=', projectId).execute();
     },

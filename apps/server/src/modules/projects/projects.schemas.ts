@@ -23,13 +23,25 @@ export type UpdateProjectBody = Static<typeof UpdateProjectBody>;
 export const Usage = Type.Object({
   month: Type.String({ description: 'UTC month, YYYY-MM.', examples: ['2026-11'] }),
   events: Type.Integer({ description: 'Events accepted this month.' }),
+  quota: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Events allowed per UTC month; null for unlimited.',
+  }),
 });
+
+export const Limits = Type.Object({
+  rateLimitPerSecond: Type.Integer({ description: 'Events per second per API key.' }),
+  monthlyEventQuota: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Events per UTC month; null for unlimited.',
+  }),
+});
+export type Limits = Static<typeof Limits>;
 
 export const Project = Type.Object({
   id: Type.String({ format: 'uuid' }),
   name: Type.String(),
   role: Role,
   usage: Usage,
+  limits: Limits,
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });

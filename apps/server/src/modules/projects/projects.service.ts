@@ -1,6 +1,7 @@
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../lib/actor.js';
 import type { Clock } from '../../lib/clock.js';
+import type { InvalidationBus } from '../../lib/invalidation-bus.js';
 import { newId } from '../../lib/tokens.js';
 import { validate } from '../../lib/validate.js';
 import type { ProjectRow, Role } from '../../storage/schema.js';
@@ -10,6 +11,7 @@ import type { MemberRow, ProjectsRepo } from './projects.repo.js';
 import {
   AddMemberBody,
   CreateProjectBody,
+  type Limits,
   type Member,
   type Project,
   UpdateProjectBody,
@@ -35,8 +37,21 @@ export function createProjectsService(deps: {
   keys: KeysService;
   clock: Clock;
   findUserIdByEmail: (email: string) => Promise<string>;
+  bus: InvalidationBus;
+  /** Instance-wide limits; a project's own setting wins. 0 quota means unlimited. */
+  defaults: { rateLimitPerSecond: number; monthlyEventQuota: number };
 }) {
-  const { repo, authorize, keys, clock } = deps;
+  const { repo, authorize, keys, clock, bus, defaults } = deps;
+  const limitsCache = new Map<string, Limits>();
+  bus.subscribe('project', (projectId) => limitsCache.delete(projectId));
+
+  function limitsOf(row: ProjectRow): Limits {
+    const quota = row.monthlyEventQuota ?? defaults.monthlyEventQuota;
+    return {
+      rateLimitPerSecond: row.rateLimitPerSecond ?? defaults.rateLimitPerSecond,
+      monthlyEventQuota: quota === 0 ? null : quota,
+    };
+  }
 
   async function present(rows: readonly (ProjectRow & { role: Role })[]): Promise<Project[]> {
     const month = utcMonth(clock.now());
@@ -48,7 +63,12 @@ export function createProjectsService(deps: {
       id: row.id,
       name: row.name,
       role: row.role,
-      usage: { month, events: usage.get(row.id) ?? 0 },
+      usage: {
+        month,
+        events: usage.get(row.id) ?? 0,
+        quota: limitsOf(row).monthlyEventQuota,
+      },
+      limits: limitsOf(row),
       createdAt: new Date(row.createdAt).toISOString(),
       updatedAt: new Date(row.updatedAt).toISOString(),
     }));
@@ -89,7 +109,7 @@ export function createProjectsService(deps: {
     }
   }
 
-  return {
+  const service = {
     /** Creates a project owned by `ownerId`, with a first ingest key whose secret is returned once. */
     async createProject(
       actor: Actor,
@@ -101,7 +121,14 @@ export function createProjectsService(deps: {
       }
       const body = validate(CreateProjectBody, { ...input, name: input.name?.trim() });
       const now = clock.now();
-      const row: ProjectRow = { id: newId(), name: body.name, createdAt: now, updatedAt: now };
+      const row: ProjectRow = {
+        id: newId(),
+        name: body.name,
+        rateLimitPerSecond: null,
+        monthlyEventQuota: null,
+        createdAt: now,
+        updatedAt: now,
+      };
       await repo.insertProject(row, ownerId);
       const apiKey = await keys.createKey(actor, row.id, {
         name: 'Default ingest key',
@@ -137,6 +164,41 @@ export function createProjectsService(deps: {
     async deleteProject(actor: Actor, projectId: string): Promise<void> {
       await authorize(actor, projectId, 'own');
       await repo.deleteProject(projectId);
+      await bus.publish('project', projectId);
+    },
+
+    /**
+     * Sets a project's own rate limit and monthly quota (null: back to the instance default;
+     * quota 0: unlimited). Limits are the operator's to set, not the project owners'.
+     */
+    async setLimits(
+      actor: Actor,
+      projectId: string,
+      limits: { rateLimitPerSecond?: number | null; monthlyEventQuota?: number | null },
+    ): Promise<Project> {
+      if (actor.kind !== 'operator') {
+        throw new AppError('FORBIDDEN', 'Limits are set by the operator of the instance.');
+      }
+      for (const [name, value] of Object.entries(limits)) {
+        if (value !== null && value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+          throw new AppError('VALIDATION_FAILED', `${name} must be a whole number ≥ 0, or null.`);
+        }
+      }
+      await authorize(actor, projectId, 'own');
+      await repo.setLimits(projectId, limits, clock.now());
+      await bus.publish('project', projectId);
+      return service.getProject(actor, projectId);
+    },
+
+    /** The limits ingestion enforces for a project, cached until they change. */
+    async ingestLimits(projectId: string): Promise<Limits | undefined> {
+      const cached = limitsCache.get(projectId);
+      if (cached !== undefined) return cached;
+      const row = await repo.findProject(projectId);
+      if (row === undefined) return undefined;
+      const limits = limitsOf(row);
+      limitsCache.set(projectId, limits);
+      return limits;
     },
 
     async listMembers(actor: Actor, projectId: string): Promise<Member[]> {
@@ -171,6 +233,7 @@ export function createProjectsService(deps: {
       await changeMember(actor, projectId, userId, null);
     },
   };
+  return service;
 }
 
 export type ProjectsService = ReturnType<typeof createProjectsService>;

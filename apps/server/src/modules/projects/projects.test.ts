@@ -252,7 +252,8 @@ for (const dialect of DIALECTS) {
           id: expect.stringMatching(/^[0-9a-f-]{36}$/),
           name: 'Acme web',
           role: 'owner',
-          usage: { month: month(), events: 0 },
+          usage: { month: month(), events: 0, quota: null },
+          limits: { rateLimitPerSecond: 1000, monthlyEventQuota: null },
           createdAt: now,
           updatedAt: now,
         });
@@ -314,8 +315,18 @@ for (const dialect of DIALECTS) {
             usage: p.usage,
           })),
         ).toEqual([
-          { id: mine.id, name: 'Mine', role: 'owner', usage: { month: month(), events: 0 } },
-          { id: shared.id, name: 'Shared', role: 'guest', usage: { month: month(), events: 0 } },
+          {
+            id: mine.id,
+            name: 'Mine',
+            role: 'owner',
+            usage: { month: month(), events: 0, quota: null },
+          },
+          {
+            id: shared.id,
+            name: 'Shared',
+            role: 'guest',
+            usage: { month: month(), events: 0, quota: null },
+          },
         ]);
         expect(projects.map((p: { id: string }) => p.id)).not.toContain(theirs.id);
 
@@ -340,7 +351,7 @@ for (const dialect of DIALECTS) {
           id: scene.project.id,
           name: scene.project.name,
           role: 'developer',
-          usage: { month: month(), events: 0 },
+          usage: { month: month(), events: 0, quota: null },
         });
         for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
           const missing = await call(ctx.app, 'GET', `/api/projects/${id}`, {

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-28-01-initial.js';
+import * as ingestion from './2026-11-28-02-ingestion.js';
 
 /** Every migration, in order. Names are date-prefixed; a shipped migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-01-initial': initial,
+  '2026-11-28-02-ingestion': ingestion,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,62 @@
+import type { Clock } from './clock.js';
+
+export interface RateDecision {
+  readonly allowed: boolean;
+  /** Requests of cost 1 still allowed right now. */
+  readonly remaining: number;
+  /** Seconds until the bucket is full again. */
+  readonly resetSeconds: number;
+  /** Seconds to wait before this request would be allowed; 0 when allowed. */
+  readonly retryAfterSeconds: number;
+}
+
+/**
+ * A per-key rate limiter: `limit` units per second with a burst of one second's worth. The
+ * memory implementation serves one node; a shared one (Redis) replaces it for many.
+ */
+export interface RateLimiter {
+  consume(key: string, cost: number, limitPerSecond: number): RateDecision;
+}
+
+/**
+ * GCRA (the generic cell rate algorithm): one number per key, the theoretical arrival time of the
+ * next unit, so there is no background refill and memory stays one entry per active key.
+ */
+export class MemoryRateLimiter implements RateLimiter {
+  readonly #tat = new Map<string, number>();
+  #lastSweep = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  consume(key: string, cost: number, limitPerSecond: number): RateDecision {
+    const now = this.clock.now();
+    this.#sweep(now);
+    const interval = 1000 / limitPerSecond;
+    const burst = 1000;
+    const tat = Math.max(this.#tat.get(key) ?? now, now);
+    const next = tat + cost * interval;
+    const allowAt = next - burst;
+    if (allowAt > now) {
+      return {
+        allowed: false,
+        remaining: Math.max(0, Math.floor((burst - (tat - now)) / interval)),
+        resetSeconds: Math.ceil((tat - now) / 1000),
+        retryAfterSeconds: Math.max(1, Math.ceil((allowAt - now) / 1000)),
+      };
+    }
+    this.#tat.set(key, next);
+    return {
+      allowed: true,
+      remaining: Math.max(0, Math.floor((burst - (next - now)) / interval)),
+      resetSeconds: Math.ceil((next - now) / 1000),
+      retryAfterSeconds: 0,
+    };
+  }
+
+  /** Forgets keys whose bucket is full again, at most once every 10 s. */
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < 10_000) return;
+    this.#lastSweep = now;
+    for (const [key, tat] of this.#tat) if (tat <= now) this.#tat.delete(key);
+  }
+}

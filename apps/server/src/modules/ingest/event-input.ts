@@ -1,0 +1,177 @@
+import { AppError, type ErrorCode } from '../../errors.js';
+import { DECIMAL_PLACES } from '../../lib/decimal.js';
+import type { MetricType } from '../../storage/schema.js';
+
+/** The documented limits of one event. */
+export const EVENT_LIMITS = {
+  /** Largest absolute value of one event. */
+  maxAbsValue: 1e12,
+  /** Significant digits a JSON number can carry exactly through an IEEE double. */
+  maxSignificantDigits: 15,
+  maxFilterKeys: 10,
+  maxFilterKeyLength: 32,
+  maxFilterValueLength: 100,
+  /** Tolerated clock skew of a client sending future timestamps. */
+  maxFutureMs: 5 * 60_000,
+} as const;
+
+/** Filter keys: Measurely's characters (lower-cased) plus the dot. */
+const FILTER_KEY = /^[a-z0-9 _\-/$%#&*()!~.]+$/;
+/** Filter values: any printable text but quotes and backslashes. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const FILTER_VALUE_FORBIDDEN = /["\\\u0000-\u001f\u007f]/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export interface EventInput {
+  /** Micro-units. */
+  readonly micros: bigint;
+  /** Filters sorted by key; keys and values trimmed and lower-cased. */
+  readonly filters: ReadonlyArray<readonly [string, string]>;
+  /** Event time, epoch ms. */
+  readonly ts: number;
+}
+
+export class EventRejected extends AppError {}
+
+function reject(code: ErrorCode, detail: string): EventRejected {
+  return new EventRejected(code, detail);
+}
+
+/**
+ * Converts a JSON number to micro-units exactly, or says why it cannot: more than 6 decimals,
+ * more digits than a double carries, or beyond the value range. Never rounds.
+ */
+export function toMicros(value: unknown): bigint {
+  if (typeof value !== 'number') {
+    throw reject('VALUE_INVALID', '"value" must be a JSON number.');
+  }
+  if (!Number.isFinite(value)) throw reject('VALUE_INVALID', '"value" must be finite.');
+  if (Math.abs(value) >= EVENT_LIMITS.maxAbsValue) {
+    throw reject(
+      'VALUE_OUT_OF_RANGE',
+      `"value" must be smaller than ${EVENT_LIMITS.maxAbsValue} in absolute value.`,
+    );
+  }
+  // The shortest decimal that round-trips the double: what the client wrote, digit for digit,
+  // whenever it wrote at most 15 significant digits.
+  const [mantissa = '0', exponentText] = Math.abs(value).toString().split('e');
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  const exponent = Number(exponentText ?? 0);
+  const digits = `${whole}${fraction}`.replace(/^0+/, '');
+  const decimals = fraction.length - exponent;
+  if (digits.length > EVENT_LIMITS.maxSignificantDigits || decimals > DECIMAL_PLACES) {
+    throw reject(
+      'VALUE_TOO_PRECISE',
+      `"value" may have at most ${DECIMAL_PLACES} decimal places and ${EVENT_LIMITS.maxSignificantDigits} significant digits.`,
+    );
+  }
+  const micros = BigInt(`${whole}${fraction}`) * 10n ** BigInt(DECIMAL_PLACES - decimals);
+  return value < 0 ? -micros : micros;
+}
+
+export function checkValueForType(micros: bigint, type: MetricType): void {
+  if (type === 'basic' && micros <= 0n) {
+    throw reject('VALUE_NOT_POSITIVE', 'A basic metric takes values greater than zero.');
+  }
+  if (type === 'dual' && micros === 0n) {
+    throw reject('VALUE_ZERO', 'A dual metric takes positive or negative values, not zero.');
+  }
+}
+
+export function parseFilters(filters: unknown): Array<[string, string]> {
+  if (filters === undefined || filters === null) return [];
+  if (typeof filters !== 'object' || Array.isArray(filters)) {
+    throw reject('FILTERS_INVALID', '"filters" must be an object of strings.');
+  }
+  const entries = Object.entries(filters as Record<string, unknown>);
+  if (entries.length > EVENT_LIMITS.maxFilterKeys) {
+    throw reject('FILTERS_LIMIT', `At most ${EVENT_LIMITS.maxFilterKeys} filters per event.`);
+  }
+  const normalised = new Map<string, string>();
+  for (const [rawKey, rawValue] of entries) {
+    const key = rawKey.trim().toLowerCase();
+    if (key === '' || key.length > EVENT_LIMITS.maxFilterKeyLength || !FILTER_KEY.test(key)) {
+      throw reject(
+        'FILTERS_INVALID',
+        `Filter key "${rawKey.slice(0, 40)}" must be 1 to ${EVENT_LIMITS.maxFilterKeyLength} characters of a-z 0-9 space _ - / $ % # & * ( ) ! ~ .`,
+      );
+    }
+    if (typeof rawValue !== 'string') {
+      throw reject('FILTERS_INVALID', `Filter "${key}" must have a string value.`);
+    }
+    const value = rawValue.trim().toLowerCase();
+    if (
+      value === '' ||
+      value.length > EVENT_LIMITS.maxFilterValueLength ||
+      FILTER_VALUE_FORBIDDEN.test(value)
+    ) {
+      throw reject(
+        'FILTERS_INVALID',
+        `Filter "${key}" needs a value of 1 to ${EVENT_LIMITS.maxFilterValueLength} characters, without quotes, backslashes or control characters.`,
+      );
+    }
+    if (normalised.has(key)) {
+      throw reject(
+        'FILTERS_INVALID',
+        `Filter "${key}" is given twice (keys ignore case and spaces around them).`,
+      );
+    }
+    normalised.set(key, value);
+  }
+  return [...normalised].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function parseTimestamp(timestamp: unknown, now: number, backfillMs: number): number {
+  if (timestamp === undefined || timestamp === null) return now;
+  let ts: number;
+  if (typeof timestamp === 'number') {
+    if (!Number.isSafeInteger(timestamp)) {
+      throw reject('TIMESTAMP_INVALID', '"timestamp" as a number is whole epoch milliseconds.');
+    }
+    ts = timestamp;
+  } else if (typeof timestamp === 'string' && ISO_8601.test(timestamp)) {
+    ts = Date.parse(timestamp);
+    if (Number.isNaN(ts)) throw reject('TIMESTAMP_INVALID', `"${timestamp}" is not a real date.`);
+  } else {
+    throw reject(
+      'TIMESTAMP_INVALID',
+      '"timestamp" must be an ISO 8601 date-time with a zone (2026-11-28T10:00:00Z) or epoch milliseconds.',
+    );
+  }
+  if (ts < now - backfillMs || ts > now + EVENT_LIMITS.maxFutureMs) {
+    throw reject(
+      'TIMESTAMP_OUT_OF_RANGE',
+      `"timestamp" must lie between ${Math.round(backfillMs / 86_400_000)} days ago and 5 minutes from now.`,
+    );
+  }
+  return ts;
+}
+
+const EVENT_FIELDS = new Set(['value', 'filters', 'timestamp']);
+
+/** Parses one event body (without its metric), or throws the precise reason it is refused. */
+export function parseEventInput(
+  body: unknown,
+  now: number,
+  backfillMs: number,
+  extraFields?: ReadonlySet<string>,
+): EventInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw reject('VALIDATION_FAILED', 'The body must be a JSON object like {"value": 1}.');
+  }
+  for (const field of Object.keys(body)) {
+    if (!EVENT_FIELDS.has(field) && !extraFields?.has(field)) {
+      throw reject(
+        'VALIDATION_FAILED',
+        `Unknown field "${field.slice(0, 40)}"; an event has value, filters and timestamp.`,
+      );
+    }
+  }
+  const { value, filters, timestamp } = body as Record<string, unknown>;
+  if (value === undefined) throw reject('VALUE_INVALID', '"value" is required.');
+  return {
+    micros: toMicros(value),
+    filters: parseFilters(filters),
+    ts: parseTimestamp(timestamp, now, backfillMs),
+  };
+}

@@ -1,0 +1,85 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { PendingRequest, RequestOutcome } from './ingest.repo.js';
+
+/** Most events written by one transaction; a request is never split across two. */
+const MAX_EVENTS_PER_FLUSH = 20_000;
+
+interface Waiting {
+  readonly request: PendingRequest;
+  resolve(outcome: RequestOutcome): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: requests wait for the transaction that holds their events, and one transaction
+ * serves every request that arrived while the previous one was committing. There is no timer:
+ * under light load a request commits at once; under heavy load commits grow, not queues.
+ */
+export class GroupCommitter {
+  #queue: Waiting[] = [];
+  #flushing: Promise<void> | undefined;
+  #scheduled = false;
+
+  constructor(
+    private readonly write: (requests: readonly PendingRequest[]) => Promise<RequestOutcome[]>,
+    private readonly log: Pick<FastifyBaseLogger, 'error'>,
+  ) {}
+
+  /** Resolves once the request's events are committed (or rejected by a rule), never before. */
+  submit(request: PendingRequest): Promise<RequestOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Waits until everything submitted so far is committed. */
+  async drain(): Promise<void> {
+    while (this.#queue.length > 0 || this.#flushing !== undefined) {
+      await (this.#flushing ?? this.#runFlush());
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing !== undefined) return;
+    this.#scheduled = true;
+    // Let every request already parsed in this turn of the event loop join the transaction.
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#runFlush();
+    });
+  }
+
+  #runFlush(): Promise<void> {
+    if (this.#flushing !== undefined) return this.#flushing;
+    this.#flushing = this.#flush().finally(() => {
+      this.#flushing = undefined;
+      if (this.#queue.length > 0) this.#schedule();
+    });
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    let events = 0;
+    let take = 0;
+    while (take < this.#queue.length) {
+      const size = this.#queue[take]?.request.events.length ?? 0;
+      if (take > 0 && events + size > MAX_EVENTS_PER_FLUSH) break;
+      events += size;
+      take += 1;
+    }
+    const batch = this.#queue.splice(0, take);
+    if (batch.length === 0) return;
+    try {
+      const outcomes = await this.write(batch.map((w) => w.request));
+      batch.forEach((waiting, i) => {
+        const outcome = outcomes[i];
+        if (outcome === undefined) waiting.reject(new Error('writer lost a request'));
+        else waiting.resolve(outcome);
+      });
+    } catch (error) {
+      this.log.error({ err: error, requests: batch.length }, 'event write failed');
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+}

@@ -1,0 +1,401 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../../config.js';
+import { AppError } from '../../errors.js';
+import type { Clock } from '../../lib/clock.js';
+import type { RateDecision, RateLimiter } from '../../lib/rate-limiter.js';
+import { sha256Hex } from '../../lib/tokens.js';
+import type { KeyIdentity, KeysService } from '../keys/keys.service.js';
+import type { IngestMetric, MetricsService } from '../metrics/metrics.service.js';
+import type { ProjectsService } from '../projects/projects.service.js';
+import {
+  checkValueForType,
+  type EventInput,
+  EventRejected,
+  parseEventInput,
+} from './event-input.js';
+import { GroupCommitter } from './group-commit.js';
+import type { EventOutcome, IngestRepo, PendingEvent } from './ingest.repo.js';
+
+/** Documented limits on the filters a metric accumulates. */
+export const FILTER_LIMITS = { maxKeysPerMetric: 20, maxValuesPerKey: 1_000 } as const;
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface IngestContext {
+  readonly authorization: string | undefined;
+  readonly idempotencyKey: string | undefined;
+}
+
+/** What the HTTP layer sends back: a status, headers and a JSON body. */
+export interface IngestReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+export interface BatchResult {
+  readonly index: number;
+  readonly ok: boolean;
+  readonly code?: string;
+  readonly detail?: string;
+}
+
+function rateHeaders(limit: number, decision: RateDecision): Record<string, string> {
+  const headers: Record<string, string> = {
+    'ratelimit-policy': `"per-key";q=${limit};w=1`,
+    ratelimit: `"per-key";r=${decision.remaining};t=${decision.resetSeconds}`,
+  };
+  if (!decision.allowed) headers['retry-after'] = String(decision.retryAfterSeconds);
+  return headers;
+}
+
+function bearer(authorization: string | undefined): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (match?.[1] === undefined) {
+    throw new AppError('API_KEY_INVALID', 'Send the API key as "Authorization: Bearer mly_…".');
+  }
+  return match[1];
+}
+
+export function createIngestService(deps: {
+  repo: IngestRepo;
+  keys: KeysService;
+  metrics: MetricsService;
+  projects: ProjectsService;
+  limiter: RateLimiter;
+  clock: Clock;
+  config: Config;
+  log: Pick<FastifyBaseLogger, 'error'>;
+}) {
+  const { repo, keys, metrics, projects, limiter, clock, config, log } = deps;
+  const quotas = new Map<string, number | null>();
+  const committer = new GroupCommitter(async (requests) => {
+    const now = clock.now();
+    const outcomes = await repo.writeRequests(
+      requests,
+      now,
+      (projectId) => quotas.get(projectId) ?? null,
+      now - IDEMPOTENCY_TTL_MS,
+    );
+    void keys.markUsed(requests.map((r) => r.keyId)).catch((error: unknown) => {
+      log.error({ err: error }, 'could not record API key use');
+    });
+    return outcomes;
+  }, log);
+  const inFlight = new Set<string>();
+  // Filter keys and values each metric has seen, to enforce the per-metric limits without a query.
+  const seenFilters = new Map<string, Promise<Map<string, Set<string>>>>();
+
+  async function filtersOf(metricId: string): Promise<Map<string, Set<string>>> {
+    let seen = seenFilters.get(metricId);
+    if (seen === undefined) {
+      seen = repo.filterValuesOf(metricId).then((rows) => {
+        const byKey = new Map<string, Set<string>>();
+        for (const { key, value } of rows) {
+          const values = byKey.get(key) ?? new Set<string>();
+          values.add(value);
+          byKey.set(key, values);
+        }
+        return byKey;
+      });
+      seen.catch(() => seenFilters.delete(metricId));
+      seenFilters.set(metricId, seen);
+    }
+    return seen;
+  }
+
+  /** Refuses filters past the per-metric limits; reserves the new ones. */
+  async function checkFilterLimits(metricId: string, input: EventInput): Promise<void> {
+    if (input.filters.length === 0) return;
+    const seen = await filtersOf(metricId);
+    for (const [key, value] of input.filters) {
+      const values = seen.get(key);
+      if (values === undefined && seen.size >= FILTER_LIMITS.maxKeysPerMetric) {
+        throw new EventRejected(
+          'FILTERS_LIMIT',
+          `A metric takes at most ${FILTER_LIMITS.maxKeysPerMetric} filter keys; "${key}" would be one more.`,
+        );
+      }
+      if (
+        values !== undefined &&
+        !values.has(value) &&
+        values.size >= FILTER_LIMITS.maxValuesPerKey
+      ) {
+        throw new EventRejected(
+          'FILTERS_LIMIT',
+          `Filter "${key}" takes at most ${FILTER_LIMITS.maxValuesPerKey} distinct values per metric.`,
+        );
+      }
+    }
+    for (const [key, value] of input.filters) {
+      const values = seen.get(key) ?? new Set<string>();
+      values.add(value);
+      seen.set(key, values);
+    }
+  }
+
+  /** Authenticates an ingest key and charges the rate limit; returns the headers to send. */
+  async function admit(
+    context: IngestContext,
+    cost: number,
+  ): Promise<{ identity: KeyIdentity; headers: Record<string, string> }> {
+    const identity = await keys.identifyKey(bearer(context.authorization));
+    if (identity === undefined) {
+      throw new AppError('API_KEY_INVALID', 'This API key is unknown, rotated away or revoked.');
+    }
+    if (identity.scope !== 'ingest') {
+      throw new AppError(
+        'KEY_SCOPE_FORBIDDEN',
+        `A ${identity.scope} key cannot send events; use an ingest key.`,
+      );
+    }
+    const limits = await projects.ingestLimits(identity.projectId);
+    if (limits === undefined) throw new AppError('API_KEY_INVALID', 'This API key is unknown.');
+    quotas.set(identity.projectId, limits.monthlyEventQuota);
+    const decision = limiter.consume(identity.keyId, cost, limits.rateLimitPerSecond);
+    const headers = rateHeaders(limits.rateLimitPerSecond, decision);
+    if (!decision.allowed) {
+      throw new AppError(
+        'RATE_LIMITED',
+        `This key may send ${limits.rateLimitPerSecond} events per second; retry in ${decision.retryAfterSeconds} s.`,
+        { headers },
+      );
+    }
+    return { identity, headers };
+  }
+
+  async function resolveMetric(projectId: string, ref: unknown): Promise<IngestMetric> {
+    const metric =
+      typeof ref === 'string' && ref.length > 0 && ref.length <= 100
+        ? await metrics.resolveForIngest(projectId, ref)
+        : undefined;
+    if (metric === undefined) {
+      throw new EventRejected('METRIC_UNKNOWN', 'No metric with this id or name for this API key.');
+    }
+    return metric;
+  }
+
+  async function prepare(
+    projectId: string,
+    ref: unknown,
+    body: unknown,
+    extraFields?: ReadonlySet<string>,
+  ): Promise<PendingEvent> {
+    const metric = await resolveMetric(projectId, ref);
+    const input = parseEventInput(body, clock.now(), config.ingest.backfillMs, extraFields);
+    checkValueForType(input.micros, metric.type);
+    await checkFilterLimits(metric.id, input);
+    return { metricId: metric.id, micros: input.micros, filters: input.filters, ts: input.ts };
+  }
+
+  /**
+   * Runs a request under its Idempotency-Key: a replay answers what the first answered, a key
+   * reused for another body is refused, and a key still in flight gets 409.
+   */
+  async function idempotent(
+    projectId: string,
+    context: IngestContext,
+    fingerprint: string,
+    run: (idempotency: { key: string; hash: string } | undefined) => Promise<IngestReply>,
+  ): Promise<IngestReply> {
+    const key = context.idempotencyKey;
+    if (key === undefined) return run(undefined);
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw new AppError(
+        'IDEMPOTENCY_KEY_INVALID',
+        'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+      );
+    }
+    const hash = sha256Hex(fingerprint);
+    const slot = `${projectId}\u0000${key}`;
+    if (inFlight.has(slot)) {
+      throw new AppError(
+        'IDEMPOTENCY_KEY_IN_USE',
+        'A request with this Idempotency-Key is still being processed.',
+      );
+    }
+    inFlight.add(slot);
+    try {
+      const record = await repo.findIdempotencyRecord(projectId, key);
+      if (record !== undefined && record.createdAt >= clock.now() - IDEMPOTENCY_TTL_MS) {
+        if (record.requestHash !== hash) {
+          throw new AppError(
+            'IDEMPOTENCY_KEY_REUSED',
+            'This Idempotency-Key was used for a different request.',
+          );
+        }
+        if (record.response === '') {
+          throw new AppError(
+            'IDEMPOTENCY_KEY_IN_USE',
+            'A request with this Idempotency-Key is still being processed.',
+          );
+        }
+        return {
+          status: 200,
+          headers: { 'idempotent-replayed': 'true' },
+          body: JSON.parse(record.response),
+        };
+      }
+      return await run({ key, hash });
+    } finally {
+      inFlight.delete(slot);
+    }
+  }
+
+  async function commit(
+    projectId: string,
+    keyId: string,
+    events: PendingEvent[],
+    idempotency: { key: string; hash: string } | undefined,
+    respond: (outcomes: readonly EventOutcome[]) => object | undefined,
+  ): Promise<readonly EventOutcome[]> {
+    let outcome: Awaited<ReturnType<GroupCommitter['submit']>>;
+    try {
+      outcome = await committer.submit({
+        projectId,
+        keyId,
+        events,
+        ...(idempotency === undefined
+          ? {}
+          : {
+              idempotency: {
+                ...idempotency,
+                response: (o) => {
+                  const body = respond(o);
+                  return body === undefined ? undefined : JSON.stringify(body);
+                },
+              },
+            }),
+      });
+    } catch (error) {
+      throw new AppError('STORAGE_FAILED', 'The event could not be stored; it is safe to retry.', {
+        cause: error,
+      });
+    }
+    if (outcome.duplicate) {
+      throw new AppError(
+        'IDEMPOTENCY_KEY_IN_USE',
+        'A request with this Idempotency-Key was just processed; retry to get its result.',
+      );
+    }
+    return outcome.events;
+  }
+
+  return {
+    /** `POST /event/v1/{metric}`: one event, answered 200 only once it is committed. */
+    async ingestOne(
+      context: IngestContext,
+      metricRef: string,
+      body: unknown,
+    ): Promise<IngestReply> {
+      const { identity, headers } = await admit(context, 1);
+      try {
+        const reply = await idempotent(
+          identity.projectId,
+          context,
+          `${metricRef}\n${JSON.stringify(body)}`,
+          async (idempotency) => {
+            const event = await prepare(identity.projectId, metricRef, body);
+            const respond = (outcomes: readonly EventOutcome[]) =>
+              outcomes[0]?.ok ? { ok: true, metricId: event.metricId } : undefined;
+            const [outcome] = await commit(
+              identity.projectId,
+              identity.keyId,
+              [event],
+              idempotency,
+              respond,
+            );
+            if (outcome === undefined || !outcome.ok) {
+              throw new AppError(
+                outcome?.code ?? 'STORAGE_FAILED',
+                outcome?.detail ?? 'The event was not stored.',
+              );
+            }
+            return { status: 200, headers: {}, body: respond([outcome]) };
+          },
+        );
+        return { ...reply, headers: { ...headers, ...reply.headers } };
+      } catch (error) {
+        if (error instanceof AppError) {
+          throw new AppError(error.code, error.detail, {
+            headers: { ...headers, ...error.headers },
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+
+    /** `POST /event/v1/batch`: every event validated; the accepted ones committed together. */
+    async ingestBatch(context: IngestContext, body: unknown): Promise<IngestReply> {
+      const list = (body as { events?: unknown } | undefined)?.events;
+      if (
+        typeof body !== 'object' ||
+        body === null ||
+        Object.keys(body).some((k) => k !== 'events') ||
+        !Array.isArray(list)
+      ) {
+        throw new AppError(
+          'BATCH_INVALID',
+          'The body must be {"events": [{"metric", "value", …}, …]}.',
+        );
+      }
+      if (list.length === 0 || list.length > config.ingest.maxBatchEvents) {
+        throw new AppError(
+          'BATCH_INVALID',
+          `A batch holds 1 to ${config.ingest.maxBatchEvents} events.`,
+        );
+      }
+      const { identity, headers } = await admit(context, list.length);
+      const reply = await idempotent(
+        identity.projectId,
+        context,
+        JSON.stringify(body),
+        async (idempotency) => {
+          const results: BatchResult[] = [];
+          const events: PendingEvent[] = [];
+          const positions: number[] = [];
+          for (const [index, item] of list.entries()) {
+            try {
+              const ref = (item as { metric?: unknown } | null)?.metric;
+              events.push(await prepare(identity.projectId, ref, item, BATCH_EVENT_FIELDS));
+              positions.push(index);
+              results.push({ index, ok: true });
+            } catch (error) {
+              if (!(error instanceof EventRejected)) throw error;
+              results.push({ index, ok: false, code: error.code, detail: error.detail });
+            }
+          }
+          const respond = (outcomes: readonly EventOutcome[]) => {
+            const final = [...results];
+            outcomes.forEach((outcome, i) => {
+              const index = positions[i];
+              if (index !== undefined && !outcome.ok) {
+                final[index] = { index, ok: false, code: outcome.code, detail: outcome.detail };
+              }
+            });
+            const accepted = final.filter((r) => r.ok).length;
+            return { accepted, rejected: final.length - accepted, results: final };
+          };
+          const outcomes =
+            events.length === 0
+              ? []
+              : await commit(identity.projectId, identity.keyId, events, idempotency, respond);
+          return { status: 200, headers: {}, body: respond(outcomes) };
+        },
+      );
+      return { ...reply, headers: { ...headers, ...reply.headers } };
+    },
+
+    /** Waits for every accepted event to be committed: for shutdown. */
+    drain: () => committer.drain(),
+
+    async purgeExpiredIdempotencyKeys(): Promise<void> {
+      await repo.deleteIdempotencyRecordsBefore(clock.now() - IDEMPOTENCY_TTL_MS);
+    },
+  };
+}
+
+const BATCH_EVENT_FIELDS: ReadonlySet<string> = new Set(['metric']);
+
+export type IngestService = ReturnType<typeof createIngestService>;
