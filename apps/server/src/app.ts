@@ -17,7 +17,7 @@ import { keysRoutes } from './modules/keys/keys.routes.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { projectsRoutes } from './modules/projects/projects.routes.js';
 import { systemRoutes } from './modules/system/system.routes.js';
-import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { createSessionHelpers } from './plugins/session.js';
 import { createServices } from './services.js';
 import { openStorage, type Storage } from './storage/database.js';
@@ -62,13 +62,25 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true },
+    // The router answers a bad %-encoding or an over-long path segment before any hook runs.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendProblem(
+        reply,
+        error.code === 'FST_ERR_BAD_URL'
+          ? new AppError('BAD_REQUEST', 'The URL is not validly percent-encoded.')
+          : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? new AppError('BAD_REQUEST', 'A segment of the URL path is too long.')
+            : new AppError('INTERNAL', 'Something went wrong on our side.'),
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   const ingest = createIngestService({
-    repo: createIngestRepo(storage.db),
+    repo: createIngestRepo(storage),
     keys: services.keys,
     metrics: services.metrics,
     projects: services.projects,
@@ -86,7 +98,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // Requests still in flight finish before this runs; then the last commits, then the database.
   app.addHook('onClose', async () => {
     clearInterval(purge);
-    await ingest.drain();
+    await ingest.close();
     if (overrides.storage === undefined) await storage.close();
   });
 

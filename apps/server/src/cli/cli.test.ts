@@ -174,9 +174,47 @@ for (const dialect of DIALECTS) {
         'name: Human readable',
         expect.stringMatching(/^month: \d{4}-\d{2}$/),
         'eventsThisMonth: 0',
+        'monthlyEventQuota: null',
+        'rateLimitPerSecond: 1000',
         expect.stringMatching(/^createdAt: \d{4}-\d{2}-\d{2}T/),
       ]);
       expect(() => JSON.parse(result.stdout)).toThrow();
+    });
+
+    it("sets and resets a project's own rate limit and quota", async () => {
+      const project = await createProject('Limited');
+      const set = await cli([
+        'project',
+        'limits',
+        '--project',
+        project.id,
+        '--rate-limit',
+        '50',
+        '--quota',
+        '5000',
+        '--json',
+      ]);
+      expect(set.code).toBe(0);
+      expect(JSON.parse(set.stdout)).toMatchObject({
+        rateLimitPerSecond: 50,
+        monthlyEventQuota: 5000,
+        usage: { events: 0, quota: 5000 },
+      });
+      const reset = await cli([
+        'project',
+        'limits',
+        '--project',
+        project.id,
+        '--quota',
+        'default',
+        '--json',
+      ]);
+      expect(JSON.parse(reset.stdout)).toMatchObject({
+        rateLimitPerSecond: 50,
+        monthlyEventQuota: null,
+      });
+      const bad = await cli(['project', 'limits', '--project', project.id, '--quota', '-3']);
+      expect(bad.code).toBe(2);
     });
 
     it('creates metrics of every type, with preset and custom units and side names', async () => {

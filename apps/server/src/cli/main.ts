@@ -13,6 +13,7 @@ import { memberAdd } from './commands/member-add.js';
 import { metricCreate } from './commands/metric-create.js';
 import { metricShow } from './commands/metric-show.js';
 import { projectCreate } from './commands/project-create.js';
+import { projectLimits } from './commands/project-limits.js';
 import { projectShow } from './commands/project-show.js';
 import { serve } from './commands/serve.js';
 import { userCreate } from './commands/user-create.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   userCreate,
   projectCreate,
   projectShow,
+  projectLimits,
   memberAdd,
   metricCreate,
   metricShow,

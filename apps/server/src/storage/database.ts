@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, Migrator, sql } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import { createDialect, type DialectName } from './dialect.js';
@@ -9,6 +10,8 @@ export type Db = Kysely<Database>;
 export interface Storage {
   readonly db: Db;
   readonly dialect: DialectName;
+  /** The SQLite handle under `db`, for the native event writer; undefined on PostgreSQL. */
+  readonly sqlite: SQLite.Database | undefined;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -16,10 +19,8 @@ export interface Storage {
 
 /** Opens the database and brings its schema up to date. */
 export async function openStorage(config: DatabaseConfig): Promise<Storage> {
-  const db = new Kysely<Database>({
-    dialect: createDialect(config),
-    plugins: [new CamelCasePlugin()],
-  });
+  const opened = createDialect(config);
+  const db = new Kysely<Database>({ dialect: opened.dialect, plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db);
   } catch (error) {
@@ -29,6 +30,7 @@ export async function openStorage(config: DatabaseConfig): Promise<Storage> {
   return {
     db,
     dialect: config.dialect,
+    sqlite: opened.sqlite,
     ping: async () => {
       try {
         await sql`select 1`.execute(db);

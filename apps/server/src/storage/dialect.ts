@@ -13,15 +13,30 @@ export type DialectName = DatabaseConfig['dialect'];
 
 const INT8_OID = 20;
 
-export function createDialect(config: DatabaseConfig): Dialect {
+export interface OpenedDialect {
+  readonly dialect: Dialect;
+  /** The SQLite handle itself, for the native event writer; undefined on PostgreSQL. */
+  readonly sqlite: SQLite.Database | undefined;
+}
+
+/**
+ * Opens a SQLite file the way every connection to it must be: WAL (readers never block the
+ * writer), synchronous=FULL (a commit survives power loss), foreign keys on.
+ */
+export function openSqliteFile(file: string): SQLite.Database {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  return database;
+}
+
+export function createDialect(config: DatabaseConfig): OpenedDialect {
   if (config.dialect === 'sqlite') {
-    if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
-    const database = new SQLite(config.file);
-    database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = FULL');
-    database.pragma('foreign_keys = ON');
-    database.pragma('busy_timeout = 5000');
-    return new SqliteDialect({ database });
+    const database = openSqliteFile(config.file);
+    return { dialect: new SqliteDialect({ database }), sqlite: database };
   }
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -33,7 +48,7 @@ export function createDialect(config: DatabaseConfig): Dialect {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  return new PostgresDialect({ pool });
+  return { dialect: new PostgresDialect({ pool }), sqlite: undefined };
 }
 
 /** 64-bit integers become JS numbers only when exact; larger ones are read as text by the query. */

@@ -14,6 +14,8 @@ export const projectShow: Command = {
       name: project.name,
       month: project.usage.month,
       eventsThisMonth: project.usage.events,
+      monthlyEventQuota: project.usage.quota,
+      rateLimitPerSecond: project.limits.rateLimitPerSecond,
       createdAt: project.createdAt,
     };
   },

@@ -131,7 +131,15 @@ export function parseTimestamp(timestamp: unknown, now: number, backfillMs: numb
     ts = timestamp;
   } else if (typeof timestamp === 'string' && ISO_8601.test(timestamp)) {
     ts = Date.parse(timestamp);
-    if (Number.isNaN(ts)) throw reject('TIMESTAMP_INVALID', `"${timestamp}" is not a real date.`);
+    // Date.parse rolls February 30th over to March 2nd: the day must exist in its month.
+    const [year, month, day] = timestamp.slice(0, 10).split('-').map(Number) as [
+      number,
+      number,
+      number,
+    ];
+    if (Number.isNaN(ts) || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) {
+      throw reject('TIMESTAMP_INVALID', `"${timestamp}" is not a real date.`);
+    }
   } else {
     throw reject(
       'TIMESTAMP_INVALID',

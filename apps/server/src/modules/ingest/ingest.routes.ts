@@ -54,11 +54,13 @@ function send(reply: FastifyReply, result: IngestReply): FastifyReply {
 export async function ingestRoutes(app: App, { ingest }: { ingest: IngestService }): Promise<void> {
   // Browsers may send events from any origin (with a key, never with cookies), and beacons send
   // text/plain to skip the CORS preflight: both are JSON here. Anything else is a bad request.
-  app.addContentTypeParser(
-    'text/plain',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body.toString(), (error, value) => {
+      if (error === null) done(null, value);
+      else done(new AppError('INVALID_JSON', 'The body is not valid JSON.'), undefined);
+    });
+  });
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(new AppError('BAD_REQUEST', 'Send events as application/json.'), undefined);
   });

@@ -15,6 +15,7 @@ import {
 } from './event-input.js';
 import { GroupCommitter } from './group-commit.js';
 import type { EventOutcome, IngestRepo, PendingEvent } from './ingest.repo.js';
+import { type BatchResult, type ResponseSpec, responseBody } from './write-plan.js';
 
 /** Documented limits on the filters a metric accumulates. */
 export const FILTER_LIMITS = { maxKeysPerMetric: 20, maxValuesPerKey: 1_000 } as const;
@@ -33,13 +34,6 @@ export interface IngestReply {
   readonly body: unknown;
 }
 
-export interface BatchResult {
-  readonly index: number;
-  readonly ok: boolean;
-  readonly code?: string;
-  readonly detail?: string;
-}
-
 function rateHeaders(limit: number, decision: RateDecision): Record<string, string> {
   const headers: Record<string, string> = {
     'ratelimit-policy': `"per-key";q=${limit};w=1`,
@@ -49,12 +43,38 @@ function rateHeaders(limit: number, decision: RateDecision): Record<string, stri
   return headers;
 }
 
+/** Seconds until the monthly quota resets: the start of the next UTC month. */
+function untilNextMonth(now: number): string {
+  const date = new Date(now);
+  const next = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+  return String(Math.ceil((next - now) / 1000));
+}
+
+/** The error with the rate-limit headers added, so every answer after admission carries them. */
+function withRateHeaders(error: unknown, headers: Record<string, string>): unknown {
+  if (!(error instanceof AppError)) return error;
+  return new AppError(error.code, error.detail, {
+    headers: { ...headers, ...error.headers },
+    cause: error,
+  });
+}
+
 function bearer(authorization: string | undefined): string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (match?.[1] === undefined) {
     throw new AppError('API_KEY_INVALID', 'Send the API key as "Authorization: Bearer mly_…".');
   }
   return match[1];
+}
+
+/** The body as text, to recognise a retry; a body too deeply nested to serialise is no event. */
+function fingerprintOf(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new AppError('VALIDATION_FAILED', 'The body is nested too deeply to be an event.');
+  }
 }
 
 export function createIngestService(deps: {
@@ -165,8 +185,9 @@ export function createIngestService(deps: {
   }
 
   async function resolveMetric(projectId: string, ref: unknown): Promise<IngestMetric> {
+    // No metric name holds a NUL, and PostgreSQL refuses one in any text parameter.
     const metric =
-      typeof ref === 'string' && ref.length > 0 && ref.length <= 100
+      typeof ref === 'string' && ref.length > 0 && ref.length <= 100 && !ref.includes('\u0000')
         ? await metrics.resolveForIngest(projectId, ref)
         : undefined;
     if (metric === undefined) {
@@ -247,31 +268,31 @@ export function createIngestService(deps: {
     keyId: string,
     events: PendingEvent[],
     idempotency: { key: string; hash: string } | undefined,
-    respond: (outcomes: readonly EventOutcome[]) => object | undefined,
+    response: ResponseSpec,
   ): Promise<readonly EventOutcome[]> {
     let outcome: Awaited<ReturnType<GroupCommitter['submit']>>;
+    // Filters reserved by events that end up not stored (quota, total range, failure) must not
+    // count against the metric's limits: its filters are read again from the database.
+    const forgetFilters = (stored: (index: number) => boolean): void => {
+      for (const [index, event] of events.entries()) {
+        if (event.filters.length > 0 && !stored(index)) seenFilters.delete(event.metricId);
+      }
+    };
     try {
       outcome = await committer.submit({
         projectId,
         keyId,
         events,
-        ...(idempotency === undefined
-          ? {}
-          : {
-              idempotency: {
-                ...idempotency,
-                response: (o) => {
-                  const body = respond(o);
-                  return body === undefined ? undefined : JSON.stringify(body);
-                },
-              },
-            }),
+        ...(idempotency === undefined ? {} : { idempotency: { ...idempotency, response } }),
       });
     } catch (error) {
+      forgetFilters(() => false);
       throw new AppError('STORAGE_FAILED', 'The event could not be stored; it is safe to retry.', {
         cause: error,
       });
     }
+    const { duplicate, events: outcomes } = outcome;
+    forgetFilters((index) => !duplicate && outcomes[index]?.ok === true);
     if (outcome.duplicate) {
       throw new AppError(
         'IDEMPOTENCY_KEY_IN_USE',
@@ -293,25 +314,28 @@ export function createIngestService(deps: {
         const reply = await idempotent(
           identity.projectId,
           context,
-          `${metricRef}\n${JSON.stringify(body)}`,
+          `${metricRef}\n${fingerprintOf(body)}`,
           async (idempotency) => {
             const event = await prepare(identity.projectId, metricRef, body);
-            const respond = (outcomes: readonly EventOutcome[]) =>
-              outcomes[0]?.ok ? { ok: true, metricId: event.metricId } : undefined;
-            const [outcome] = await commit(
+            const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
+            const outcomes = await commit(
               identity.projectId,
               identity.keyId,
               [event],
               idempotency,
-              respond,
+              spec,
             );
+            const [outcome] = outcomes;
             if (outcome === undefined || !outcome.ok) {
               throw new AppError(
                 outcome?.code ?? 'STORAGE_FAILED',
                 outcome?.detail ?? 'The event was not stored.',
+                outcome?.code === 'QUOTA_EXCEEDED'
+                  ? { headers: { 'retry-after': untilNextMonth(clock.now()) } }
+                  : {},
               );
             }
-            return { status: 200, headers: {}, body: respond([outcome]) };
+            return { status: 200, headers: {}, body: responseBody(spec, outcomes) };
           },
         );
         return { ...reply, headers: { ...headers, ...reply.headers } };
@@ -350,7 +374,7 @@ export function createIngestService(deps: {
       const reply = await idempotent(
         identity.projectId,
         context,
-        JSON.stringify(body),
+        fingerprintOf(body),
         async (idempotency) => {
           const results: BatchResult[] = [];
           const events: PendingEvent[] = [];
@@ -366,29 +390,24 @@ export function createIngestService(deps: {
               results.push({ index, ok: false, code: error.code, detail: error.detail });
             }
           }
-          const respond = (outcomes: readonly EventOutcome[]) => {
-            const final = [...results];
-            outcomes.forEach((outcome, i) => {
-              const index = positions[i];
-              if (index !== undefined && !outcome.ok) {
-                final[index] = { index, ok: false, code: outcome.code, detail: outcome.detail };
-              }
-            });
-            const accepted = final.filter((r) => r.ok).length;
-            return { accepted, rejected: final.length - accepted, results: final };
-          };
+          const spec: ResponseSpec = { kind: 'batch', results, positions };
           const outcomes =
             events.length === 0
               ? []
-              : await commit(identity.projectId, identity.keyId, events, idempotency, respond);
-          return { status: 200, headers: {}, body: respond(outcomes) };
+              : await commit(identity.projectId, identity.keyId, events, idempotency, spec);
+          return { status: 200, headers: {}, body: responseBody(spec, outcomes) };
         },
-      );
+      ).catch((error: unknown) => {
+        throw withRateHeaders(error, headers);
+      });
       return { ...reply, headers: { ...headers, ...reply.headers } };
     },
 
-    /** Waits for every accepted event to be committed: for shutdown. */
-    drain: () => committer.drain(),
+    /** Commits everything accepted, then stops the writer: for shutdown. */
+    async close(): Promise<void> {
+      await committer.drain();
+      await repo.close();
+    },
 
     async purgeExpiredIdempotencyKeys(): Promise<void> {
       await repo.deleteIdempotencyRecordsBefore(clock.now() - IDEMPOTENCY_TTL_MS);

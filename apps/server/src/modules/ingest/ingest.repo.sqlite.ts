@@ -1,0 +1,139 @@
+import type SQLite from 'better-sqlite3';
+import { type RequestOutcome, utcMonth, type WriteRequests } from './ingest.repo.js';
+import { filtersJson, ROLLUP_LEVELS, rememberedResponse, WritePlan } from './write-plan.js';
+
+/**
+ * The group commit on SQLite: prepared statements on the native handle, run synchronously inside
+ * one transaction, so nothing else interleaves with it and no SQL is built per commit. It makes
+ * the same decisions as the portable writer, through the same WritePlan.
+ */
+export type SyncWriteRequests = (
+  ...args: Parameters<WriteRequests>
+) => Awaited<ReturnType<WriteRequests>>;
+
+export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests {
+  const claim = database.prepare<[string, string, string, number, number], { key: string }>(
+    `insert into idempotency_keys (project_id, key, request_hash, response, created_at)
+     values (?, ?, ?, '', ?)
+     on conflict (project_id, key) do update
+       set request_hash = excluded.request_hash, response = '', created_at = excluded.created_at
+       where idempotency_keys.created_at < ?
+     returning key`,
+  );
+  const totals = database.prepare<[string], { pos: string; neg: string }>(
+    'select cast(total_positive as text) as pos, cast(total_negative as text) as neg from metrics where id = ?',
+  );
+  const addUsage = database.prepare<[string, string, number], { event_count: number }>(
+    `insert into project_usage (project_id, month, event_count) values (?, ?, ?)
+     on conflict (project_id, month) do update set event_count = event_count + excluded.event_count
+     returning event_count`,
+  );
+  const setUsage = database.prepare<[number, string, string]>(
+    'update project_usage set event_count = ? where project_id = ? and month = ?',
+  );
+  const insertEvent = database.prepare<[string, string, number, bigint, string, string, number]>(
+    `insert into events (metric_id, project_id, ts, value, filters, key_id, received_at)
+     values (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertFilterValue = database.prepare<[string, string, string, number]>(
+    `insert into metric_filter_values (metric_id, key, value, first_seen_at) values (?, ?, ?, ?)
+     on conflict do nothing`,
+  );
+  const upsertRollup = Object.fromEntries(
+    ROLLUP_LEVELS.map((level) => [
+      level.name,
+      database.prepare<[string, number, string, bigint, bigint, number]>(
+        `insert into rollups_${level.name} (metric_id, bucket, dims, pos, neg, count)
+         values (?, ?, ?, ?, ?, ?)
+         on conflict (metric_id, bucket, dims) do update
+           set pos = pos + excluded.pos, neg = neg + excluded.neg, count = count + excluded.count`,
+      ),
+    ]),
+  );
+  const addToMetric = database.prepare<[bigint, bigint, number, number, number, string]>(
+    `update metrics set total_positive = total_positive + ?, total_negative = total_negative + ?,
+       event_count = event_count + ?,
+       last_event_at = case when last_event_at is null or last_event_at < ? then ? else last_event_at end
+     where id = ?`,
+  );
+  const setResponse = database.prepare<[string, string, string]>(
+    'update idempotency_keys set response = ? where project_id = ? and key = ?',
+  );
+  const releaseKey = database.prepare<[string, string]>(
+    'delete from idempotency_keys where project_id = ? and key = ?',
+  );
+
+  const write = database.transaction(
+    (
+      requests: Parameters<WriteRequests>[0],
+      now: number,
+      quotaOf: Parameters<WriteRequests>[2],
+      idempotencyCutoff: number,
+    ): RequestOutcome[] => {
+      const plan = new WritePlan(requests);
+      for (const [r, request] of requests.entries()) {
+        const { idempotency } = request;
+        if (idempotency === undefined) continue;
+        const claimed = claim.get(
+          request.projectId,
+          idempotency.key,
+          idempotency.hash,
+          now,
+          idempotencyCutoff,
+        );
+        if (claimed === undefined) plan.duplicate[r] = true;
+      }
+
+      const current = new Map<string, { pos: bigint; neg: bigint }>();
+      for (const id of plan.metricIds()) {
+        const row = totals.get(id);
+        if (row !== undefined) current.set(id, { pos: BigInt(row.pos), neg: BigInt(row.neg) });
+      }
+      plan.checkMetrics(current);
+
+      const month = utcMonth(now);
+      for (const [projectId, events] of plan.perProject()) {
+        const after = addUsage.get(projectId, month, events.length)?.event_count ?? events.length;
+        const taken = plan.applyQuota(events, after, quotaOf(projectId));
+        if (taken !== after) setUsage.run(taken, projectId, month);
+      }
+
+      for (const [, , request, event] of plan.live()) {
+        insertEvent.run(
+          event.metricId,
+          request.projectId,
+          event.ts,
+          event.micros,
+          filtersJson(event.filters),
+          request.keyId,
+          now,
+        );
+      }
+      const { cells, filterValues, metrics } = plan.aggregate();
+      for (const v of filterValues) insertFilterValue.run(v.metricId, v.key, v.value, now);
+      for (const level of ROLLUP_LEVELS) {
+        const upsert = upsertRollup[level.name];
+        for (const c of cells[level.name])
+          upsert?.run(c.metricId, c.bucket, c.dims, c.pos, c.neg, c.count);
+      }
+      for (const [metricId, m] of metrics) {
+        addToMetric.run(m.pos, m.neg, m.count, m.lastTs, m.lastTs, metricId);
+      }
+
+      for (const [r, request] of requests.entries()) {
+        if (request.idempotency === undefined || plan.duplicate[r]) continue;
+        const response = rememberedResponse(request.idempotency.response, plan.outcomes[r] ?? []);
+        if (response === undefined) releaseKey.run(request.projectId, request.idempotency.key);
+        else setResponse.run(response, request.projectId, request.idempotency.key);
+      }
+      return requests.map((_, r) => ({
+        duplicate: plan.duplicate[r] ?? false,
+        events: plan.outcomes[r] ?? [],
+      }));
+    },
+  );
+
+  // `immediate`: take the write lock at BEGIN, so a concurrent writer waits instead of failing.
+  return (requests, now, quotaOf, idempotencyCutoff) =>
+    write.immediate(requests, now, quotaOf, idempotencyCutoff);
+}

@@ -1,0 +1,271 @@
+import type { ErrorCode } from '../../errors.js';
+import { MAX_STORED } from '../../lib/decimal.js';
+import type { EventOutcome, PendingEvent, PendingRequest } from './ingest.repo.js';
+
+/**
+ * The decisions of one group commit that do not depend on the SQL engine: which events are
+ * refused and why, and what the accepted ones add to rollups and totals. Both writers (the
+ * portable Kysely one and the native SQLite one) run these between their own statements.
+ */
+export const ACCEPTED: EventOutcome = { ok: true };
+
+export interface BatchResult {
+  readonly index: number;
+  readonly ok: boolean;
+  readonly code?: string;
+  readonly detail?: string;
+}
+
+/**
+ * How to build a request's response from its outcomes. It is data, not a function, so a writer
+ * in another thread can store the response of an idempotent request in the same transaction.
+ */
+export type ResponseSpec =
+  | { readonly kind: 'single'; readonly metricId: string }
+  | {
+      readonly kind: 'batch';
+      /** Results of validation, per index of the batch. */
+      readonly results: readonly BatchResult[];
+      /** The batch index of each submitted event. */
+      readonly positions: readonly number[];
+    };
+
+export function responseBody(
+  spec: ResponseSpec,
+  outcomes: readonly EventOutcome[],
+): object | undefined {
+  if (spec.kind === 'single')
+    return outcomes[0]?.ok ? { ok: true, metricId: spec.metricId } : undefined;
+  const results = [...spec.results];
+  outcomes.forEach((outcome, i) => {
+    const index = spec.positions[i];
+    if (index !== undefined && !outcome.ok) {
+      results[index] = { index, ok: false, code: outcome.code, detail: outcome.detail };
+    }
+  });
+  const accepted = results.filter((r) => r.ok).length;
+  return { accepted, rejected: results.length - accepted, results };
+}
+
+/** The response an Idempotency-Key replays; undefined (the key is released) if nothing was stored. */
+export function rememberedResponse(
+  spec: ResponseSpec,
+  outcomes: readonly EventOutcome[],
+): string | undefined {
+  return outcomes.some((o) => o.ok) ? JSON.stringify(responseBody(spec, outcomes)) : undefined;
+}
+
+export const ROLLUP_LEVELS = [
+  { name: 'minute', ms: 60_000 },
+  { name: 'hour', ms: 3_600_000 },
+  { name: 'day', ms: 86_400_000 },
+] as const;
+export type RollupLevel = (typeof ROLLUP_LEVELS)[number]['name'];
+
+export interface RollupCell {
+  readonly metricId: string;
+  readonly bucket: number;
+  /** '' for all events; a one-key JSON object; or the JSON of a whole 2+ key combination. */
+  readonly dims: string;
+  pos: bigint;
+  neg: bigint;
+  count: number;
+}
+
+export interface MetricDelta {
+  pos: bigint;
+  neg: bigint;
+  count: number;
+  lastTs: number;
+}
+
+export class WritePlan {
+  readonly outcomes: EventOutcome[][];
+  readonly duplicate: boolean[];
+
+  constructor(readonly requests: readonly PendingRequest[]) {
+    this.outcomes = requests.map((r) => r.events.map(() => ACCEPTED));
+    this.duplicate = requests.map(() => false);
+  }
+
+  reject(r: number, e: number, code: ErrorCode, detail: string): void {
+    const row = this.outcomes[r];
+    if (row?.[e]?.ok) row[e] = { ok: false, code, detail };
+  }
+
+  /** Every (request, event) position still accepted, in order. */
+  *live(): Generator<[number, number, PendingRequest, PendingEvent]> {
+    for (const [r, request] of this.requests.entries()) {
+      if (this.duplicate[r]) continue;
+      for (const [e, event] of request.events.entries()) {
+        if (this.outcomes[r]?.[e]?.ok) yield [r, e, request, event];
+      }
+    }
+  }
+
+  metricIds(): string[] {
+    return [...new Set(this.requests.flatMap((r) => r.events.map((e) => e.metricId)))];
+  }
+
+  /**
+   * Refuses events of deleted metrics, and every event of a metric whose total would leave the
+   * 64-bit range in this commit.
+   */
+  checkMetrics(totals: ReadonlyMap<string, { pos: bigint; neg: bigint }>): void {
+    const added = new Map<string, { pos: bigint; neg: bigint }>();
+    for (const [r, e, , event] of this.live()) {
+      if (!totals.has(event.metricId)) {
+        this.reject(r, e, 'METRIC_UNKNOWN', 'The metric was deleted.');
+        continue;
+      }
+      const sum = added.get(event.metricId) ?? { pos: 0n, neg: 0n };
+      if (event.micros > 0n) sum.pos += event.micros;
+      else sum.neg -= event.micros;
+      added.set(event.metricId, sum);
+    }
+    const overflowing = new Set<string>();
+    for (const [metricId, sum] of added) {
+      const current = totals.get(metricId);
+      if (
+        current !== undefined &&
+        (current.pos + sum.pos > MAX_STORED || current.neg + sum.neg > MAX_STORED)
+      ) {
+        overflowing.add(metricId);
+      }
+    }
+    for (const [r, e, , event] of this.live()) {
+      if (overflowing.has(event.metricId)) {
+        this.reject(
+          r,
+          e,
+          'VALUE_OUT_OF_RANGE',
+          'The metric total would exceed 9,223,372,036,854.775807.',
+        );
+      }
+    }
+  }
+
+  /** Accepted event positions per project, for the usage counter and the quota. */
+  perProject(): Map<string, Array<[number, number]>> {
+    const map = new Map<string, Array<[number, number]>>();
+    for (const [r, e, request] of this.live()) {
+      const list = map.get(request.projectId) ?? [];
+      list.push([r, e]);
+      map.set(request.projectId, list);
+    }
+    return map;
+  }
+
+  /**
+   * Given the usage counter after adding this commit's events, refuses the ones past the quota
+   * and returns how many were really taken (what the counter must say).
+   */
+  applyQuota(events: ReadonlyArray<[number, number]>, after: number, quota: number | null): number {
+    if (quota === null || after <= quota) return after;
+    const over = Math.min(events.length, after - quota);
+    for (const [r, e] of events.slice(events.length - over)) {
+      this.reject(
+        r,
+        e,
+        'QUOTA_EXCEEDED',
+        `The project's quota of ${quota} events this month is used up.`,
+      );
+    }
+    return after - over;
+  }
+
+  /** What the accepted events add: rollup cells per level, filter values, metric totals. */
+  aggregate(): {
+    cells: Record<RollupLevel, RollupCell[]>;
+    filterValues: Array<{ metricId: string; key: string; value: string }>;
+    metrics: Map<string, MetricDelta>;
+  } {
+    const dimsCache = new Map<string, string[]>();
+    const minute = new Map<string, RollupCell>();
+    const filterValues = new Map<string, { metricId: string; key: string; value: string }>();
+    const metrics = new Map<string, MetricDelta>();
+    for (const [, , , event] of this.live()) {
+      const filtersKey = filtersJson(event.filters);
+      let dims = dimsCache.get(filtersKey);
+      if (dims === undefined) {
+        dims = dimensionsOf(event.filters, filtersKey);
+        dimsCache.set(filtersKey, dims);
+      }
+      const bucket = floorTo(event.ts, 60_000);
+      for (const d of dims) add(minute, event.metricId, bucket, d, event.micros, 1);
+      for (const [key, value] of event.filters) {
+        filterValues.set(`${event.metricId}\u0000${key}\u0000${value}`, {
+          metricId: event.metricId,
+          key,
+          value,
+        });
+      }
+      const delta = metrics.get(event.metricId) ?? { pos: 0n, neg: 0n, count: 0, lastTs: 0 };
+      if (event.micros > 0n) delta.pos += event.micros;
+      else delta.neg -= event.micros;
+      delta.count += 1;
+      delta.lastTs = Math.max(delta.lastTs, event.ts);
+      metrics.set(event.metricId, delta);
+    }
+    // Coarser levels are sums of minute cells: far fewer steps than re-reading every event.
+    const hour = new Map<string, RollupCell>();
+    const day = new Map<string, RollupCell>();
+    for (const cell of minute.values()) {
+      for (const [level, ms] of [
+        [hour, 3_600_000],
+        [day, 86_400_000],
+      ] as const) {
+        const target = add(
+          level,
+          cell.metricId,
+          floorTo(cell.bucket, ms),
+          cell.dims,
+          0n,
+          cell.count,
+        );
+        target.pos += cell.pos;
+        target.neg += cell.neg;
+      }
+    }
+    return {
+      cells: { minute: [...minute.values()], hour: [...hour.values()], day: [...day.values()] },
+      filterValues: [...filterValues.values()],
+      metrics,
+    };
+  }
+}
+
+export function filtersJson(filters: PendingEvent['filters']): string {
+  return filters.length === 0 ? '{}' : JSON.stringify(Object.fromEntries(filters));
+}
+
+function dimensionsOf(filters: PendingEvent['filters'], combination: string): string[] {
+  const dims = [''];
+  for (const [key, value] of filters) dims.push(JSON.stringify({ [key]: value }));
+  if (filters.length > 1) dims.push(combination);
+  return dims;
+}
+
+function floorTo(ts: number, ms: number): number {
+  return ts - (((ts % ms) + ms) % ms);
+}
+
+function add(
+  cells: Map<string, RollupCell>,
+  metricId: string,
+  bucket: number,
+  dims: string,
+  micros: bigint,
+  count: number,
+): RollupCell {
+  const id = `${metricId}\u0000${bucket}\u0000${dims}`;
+  let cell = cells.get(id);
+  if (cell === undefined) {
+    cell = { metricId, bucket, dims, pos: 0n, neg: 0n, count: 0 };
+    cells.set(id, cell);
+  }
+  if (micros > 0n) cell.pos += micros;
+  else cell.neg -= micros;
+  cell.count += count;
+  return cell;
+}

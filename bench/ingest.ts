@@ -1,0 +1,196 @@
+// npm run bench: ingestion throughput and latency of the real server on SQLite (synchronous=FULL),
+// as ratios of a bare Node HTTP baseline measured in the same run. Results: bench/results/.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cli, load, median, peakRssMb, ROOT, startBaseline, startMeasurely } from './lib.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = 32;
+const BATCH_SIZE = 1000;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'measurely-bench-'));
+const env = {
+  ...process.env,
+  DATABASE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
+  LOG_LEVEL: 'warn',
+  MEASURELY_RATE_LIMIT: '100000000',
+  MEASURELY_MAX_BATCH_EVENTS: String(BATCH_SIZE),
+};
+
+await cli(
+  ['user', 'create', '--email', 'bench@example.com', '--password-stdin'],
+  env,
+  'bench password\n',
+);
+const project = await cli(
+  ['project', 'create', '--name', 'Bench', '--owner', 'bench@example.com'],
+  env,
+);
+await cli(
+  ['metric', 'create', '--project', String(project.id), '--name', 'requests', '--type', 'basic'],
+  env,
+);
+const auth = { authorization: `Bearer ${String(project.apiKey)}` };
+
+const single = JSON.stringify({ value: 1.25, filters: { country: 'fr', plan: 'pro' } });
+const batch = JSON.stringify({
+  events: Array.from({ length: BATCH_SIZE }, (_, i) => ({
+    metric: 'requests',
+    value: 1 + (i % 7),
+    filters: { country: ['fr', 'us', 'de', 'jp'][i % 4], plan: i % 3 === 0 ? 'pro' : 'free' },
+  })),
+});
+
+const baseline = await startBaseline();
+const server = await startMeasurely(env);
+try {
+  console.log(`warming up (${os.cpus().length} cores)…`);
+  await load({
+    url: `${baseline.url}/event/v1/requests`,
+    body: single,
+    connections: CONNECTIONS,
+    seconds: 2,
+  });
+  await load({
+    url: `${server.url}/event/v1/requests`,
+    body: single,
+    headers: auth,
+    connections: CONNECTIONS,
+    seconds: 2,
+  });
+
+  const baselineRuns = [];
+  const singleRuns = [];
+  for (let run = 1; run <= RUNS; run++) {
+    baselineRuns.push(
+      await load({
+        url: `${baseline.url}/event/v1/requests`,
+        body: single,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+      }),
+    );
+    singleRuns.push(
+      await load({
+        url: `${server.url}/event/v1/requests`,
+        body: single,
+        headers: auth,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+      }),
+    );
+    console.log(
+      `run ${run}: baseline ${baselineRuns.at(-1)?.requestsPerSec} req/s, measurely ${singleRuns.at(-1)?.requestsPerSec} events/s`,
+    );
+  }
+  const maxRate = median(singleRuns.map((r) => r.requestsPerSec));
+  const halfRate = Math.round(maxRate / 2);
+  const halfRuns = [];
+  for (let run = 1; run <= RUNS; run++) {
+    halfRuns.push(
+      await load({
+        url: `${server.url}/event/v1/requests`,
+        body: single,
+        headers: auth,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        rate: halfRate,
+      }),
+    );
+  }
+  const rssMb = server.process.pid === undefined ? 0 : peakRssMb(server.process.pid);
+
+  const batchRuns = [];
+  for (let run = 1; run <= RUNS; run++) {
+    batchRuns.push(
+      await load({
+        url: `${server.url}/event/v1/batch`,
+        body: batch,
+        headers: auth,
+        connections: 4,
+        seconds: SECONDS,
+      }),
+    );
+    console.log(
+      `batch run ${run}: ${(batchRuns.at(-1)?.requestsPerSec ?? 0) * BATCH_SIZE} events/s`,
+    );
+  }
+
+  const baselineRps = median(baselineRuns.map((r) => r.requestsPerSec));
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cores: os.cpus().length, node: process.version },
+    database: 'sqlite (WAL, synchronous=FULL)',
+    runs: RUNS,
+    secondsPerRun: SECONDS,
+    baseline: { requestsPerSec: baselineRps, runs: baselineRuns },
+    single: {
+      connections: CONNECTIONS,
+      eventsPerSec: maxRate,
+      ratioToBaseline: Number((maxRate / baselineRps).toFixed(3)),
+      p50Ms: median(singleRuns.map((r) => r.p50Ms)),
+      p99Ms: median(singleRuns.map((r) => r.p99Ms)),
+      runs: singleRuns,
+    },
+    halfRate: {
+      requestsPerSec: halfRate,
+      p50Ms: median(halfRuns.map((r) => r.p50Ms)),
+      p99Ms: median(halfRuns.map((r) => r.p99Ms)),
+      runs: halfRuns,
+    },
+    batch: {
+      size: BATCH_SIZE,
+      eventsPerSec: median(batchRuns.map((r) => r.requestsPerSec * BATCH_SIZE)),
+      p50Ms: median(batchRuns.map((r) => r.p50Ms)),
+      p99Ms: median(batchRuns.map((r) => r.p99Ms)),
+      runs: batchRuns,
+    },
+    peakRssMbDuringSingleEvents: rssMb,
+    targets: {
+      singleRatio: { target: 0.6, met: maxRate / baselineRps >= 0.6 },
+      p99AtHalfRateMs: { target: 10, met: median(halfRuns.map((r) => r.p99Ms)) <= 10 },
+      batchEventsPerSec: {
+        target: 400_000,
+        met: median(batchRuns.map((r) => r.requestsPerSec * BATCH_SIZE)) >= 400_000,
+      },
+      peakRssMb: { target: 250, met: rssMb <= 250 },
+    },
+  };
+
+  // Every acknowledged event must be in the total: a benchmark that loses data measures nothing.
+  const shown = await cli(
+    ['metric', 'show', '--project', String(project.id), '--metric', 'requests'],
+    env,
+  );
+  const acknowledged =
+    [...singleRuns, ...halfRuns].reduce((n, r) => n + r.ok, 0) +
+    batchRuns.reduce((n, r) => n + r.ok * BATCH_SIZE, 0);
+  console.log(
+    `stored events: ${String(shown.eventCount)}; acknowledged in measured runs: ${acknowledged}`,
+  );
+
+  fs.mkdirSync(`${ROOT}bench/results`, { recursive: true });
+  const file = `${ROOT}bench/results/ingest-${result.date.slice(0, 19).replaceAll(':', '-')}.json`;
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(
+    JSON.stringify(
+      {
+        baseline: baselineRps,
+        single: result.single,
+        halfRate: result.halfRate,
+        batch: result.batch,
+        rssMb,
+        targets: result.targets,
+      },
+      (k, v) => (k === 'runs' ? undefined : v),
+      2,
+    ),
+  );
+  console.log(`written to ${path.relative(ROOT, file)}`);
+} finally {
+  await server.stop();
+  await baseline.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,138 @@
+import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+
+export const ROOT = new URL('../', import.meta.url).pathname;
+const BIN = `${ROOT}apps/server/bin/measurely.js`;
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? 0)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Runs a CLI command of the built server and returns its parsed --json output. */
+export async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdin?: string,
+): Promise<Record<string, unknown>> {
+  const child = execFile(process.execPath, [BIN, ...args, '--json'], { env });
+  if (stdin !== undefined) child.stdin?.end(stdin);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (err += d));
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  if (code !== 0) throw new Error(`measurely ${args.join(' ')} failed: ${err}`);
+  return JSON.parse(out);
+}
+
+async function waitFor(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+export interface Server {
+  readonly url: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startMeasurely(env: NodeJS.ProcessEnv): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`);
+  return { url, process: child, stop: () => stop(child) };
+}
+
+export async function startBaseline(): Promise<Server> {
+  const port = await freePort();
+  const child = fork(`${ROOT}bench/baseline.mjs`, { env: { PORT: String(port) }, stdio: 'ignore' });
+  await new Promise((resolve) => child.once('message', resolve));
+  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stop(child) };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Peak resident set size of a process so far, in MB (Linux). */
+export function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+export interface LoadResult {
+  readonly requestsPerSec: number;
+  readonly ok: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export async function load(options: {
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  connections: number;
+  seconds: number;
+  /** Fixed total request rate (requests/s) instead of as fast as possible. */
+  rate?: number;
+}): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    method: 'POST',
+    body: options.body,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    connections: options.connections,
+    duration: options.seconds,
+    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+  });
+  const ok = result['2xx'];
+  return {
+    requestsPerSec: Math.round(ok / options.seconds),
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
+}
+
+export const execFileAsync = promisify(execFile);
