@@ -35,7 +35,9 @@ export class MemoryRateLimiter implements RateLimiter {
     const burst = 1000;
     const tat = Math.max(this.#tat.get(key) ?? now, now);
     const next = tat + cost * interval;
-    const allowAt = next - burst;
+    // A full bucket always lets one request through, even one costing more than the burst (a big
+    // batch): the key then waits its cost off before the next.
+    const allowAt = tat <= now ? now : next - burst;
     if (allowAt > now) {
       return {
         allowed: false,

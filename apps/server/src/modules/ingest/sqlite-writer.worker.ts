@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteFile } from '../../storage/dialect.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
-import type { WriterRequest, WriterResponse } from './sqlite-writer-thread.js';
+import { decodeRequests, type WriterRequest, type WriterResponse } from './sqlite-writer-thread.js';
 
 // The SQLite group commit, in its own thread: the commit's fsync never blocks the HTTP thread,
 // which goes on parsing requests (the next commit's) while this one reaches the disk.
@@ -18,7 +18,7 @@ port.on('message', (message: WriterRequest) => {
   }
   try {
     const outcomes = write(
-      message.requests,
+      decodeRequests(message.requests),
       message.now,
       (projectId) => message.quotas[projectId] ?? null,
       message.idempotencyCutoff,
