@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { AppError, toProblem } from '../errors.js';
 import { validationError } from '../lib/validate.js';
+import { isUnstorableText } from '../storage/dialect.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -38,6 +39,12 @@ function toAppError(error: FastifyError): AppError | undefined {
       return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('BAD_REQUEST', 'Content-Length does not match the body.');
+  }
+  if (isUnstorableText(error)) {
+    return new AppError(
+      'BAD_REQUEST',
+      'The request holds a character that cannot be stored (NUL).',
+    );
   }
   if (error.statusCode === 413) {
     return new AppError(

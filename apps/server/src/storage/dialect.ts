@@ -69,3 +69,8 @@ export function isUniqueViolation(error: unknown): boolean {
     code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
 }
+
+/** Text the database cannot store, such as NUL in PostgreSQL: the client's input, not a fault. */
+export function isUnstorableText(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === '22021';
+}

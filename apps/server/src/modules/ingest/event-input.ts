@@ -1,6 +1,7 @@
 import { AppError, type ErrorCode } from '../../errors.js';
 import { DECIMAL_PLACES } from '../../lib/decimal.js';
 import type { MetricType } from '../../storage/schema.js';
+import { OVERLONG_NUMBER } from './json-numbers.js';
 
 /** The documented limits of one event. */
 export const EVENT_LIMITS = {
@@ -42,6 +43,12 @@ function reject(code: ErrorCode, detail: string): EventRejected {
  * more digits than a double carries, or beyond the value range. Never rounds.
  */
 export function toMicros(value: unknown): bigint {
+  if (typeof value === 'string' && value.startsWith(OVERLONG_NUMBER)) {
+    throw reject(
+      'VALUE_TOO_PRECISE',
+      `"value" may have at most ${EVENT_LIMITS.maxSignificantDigits} significant digits.`,
+    );
+  }
   if (typeof value !== 'number') {
     throw reject('VALUE_INVALID', '"value" must be a JSON number.');
   }

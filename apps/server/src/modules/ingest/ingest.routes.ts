@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { AppError } from '../../errors.js';
 import { type App, errorResponses } from '../../http.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
+import { markOverlongNumbers } from './json-numbers.js';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -55,12 +56,22 @@ export async function ingestRoutes(app: App, { ingest }: { ingest: IngestService
   // Browsers may send events from any origin (with a key, never with cookies), and beacons send
   // text/plain to skip the CORS preflight: both are JSON here. Anything else is a bad request.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, body.toString(), (error, value) => {
-      if (error === null) done(null, value);
-      else done(new AppError('INVALID_JSON', 'The body is not valid JSON.'), undefined);
-    });
-  });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    ['application/json', 'text/plain'],
+    { parseAs: 'string' },
+    (request, body, done) => {
+      const text = body.toString();
+      if (text.trim() === '') {
+        done(null, undefined);
+        return;
+      }
+      parseJson(request, markOverlongNumbers(text), (error, value) => {
+        if (error === null) done(null, value);
+        else done(new AppError('INVALID_JSON', 'The body is not valid JSON.'), undefined);
+      });
+    },
+  );
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(new AppError('BAD_REQUEST', 'Send events as application/json.'), undefined);
   });

@@ -216,7 +216,8 @@ export function createIngestService(deps: {
   async function idempotent(
     projectId: string,
     context: IngestContext,
-    fingerprint: string,
+    /** What identifies the request; computed only when an Idempotency-Key is sent. */
+    fingerprint: () => string,
     run: (idempotency: { key: string; hash: string } | undefined) => Promise<IngestReply>,
   ): Promise<IngestReply> {
     const key = context.idempotencyKey;
@@ -227,7 +228,7 @@ export function createIngestService(deps: {
         'Idempotency-Key must be 1 to 255 visible ASCII characters.',
       );
     }
-    const hash = sha256Hex(fingerprint);
+    const hash = sha256Hex(fingerprint());
     const slot = `${projectId}\u0000${key}`;
     if (inFlight.has(slot)) {
       throw new AppError(
@@ -314,7 +315,7 @@ export function createIngestService(deps: {
         const reply = await idempotent(
           identity.projectId,
           context,
-          `${metricRef}\n${fingerprintOf(body)}`,
+          () => `${metricRef}\n${fingerprintOf(body)}`,
           async (idempotency) => {
             const event = await prepare(identity.projectId, metricRef, body);
             const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
@@ -374,7 +375,7 @@ export function createIngestService(deps: {
       const reply = await idempotent(
         identity.projectId,
         context,
-        fingerprintOf(body),
+        () => fingerprintOf(body),
         async (idempotency) => {
           const results: BatchResult[] = [];
           const events: PendingEvent[] = [];

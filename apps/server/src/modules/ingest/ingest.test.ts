@@ -300,7 +300,7 @@ for (const dialect of DIALECTS) {
       it('400 VALUE_OUT_OF_RANGE from |value| = 10^12; nothing stored', async () => {
         const f = await fixture(ctx, owner, 'dual');
         const before = await seed(f);
-        for (const value of [1e12, -1e12, 1e15, 1.7976931348623157e308]) {
+        for (const value of [1e12, -1e12, 1e15, 1e308]) {
           const response = await send(ctx, f.project.apiKey, f.metric.id, { value });
           expectProblem(response, 400, 'VALUE_OUT_OF_RANGE');
         }
