@@ -98,7 +98,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // Requests still in flight finish before this runs; then the last commits, then the database.
   app.addHook('onClose', async () => {
     clearInterval(purge);
-    await ingest.close();
+    await ingest.drain();
     if (overrides.storage === undefined) await storage.close();
   });
 

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { type RequestOutcome, utcMonth, type WriteRequests } from './ingest.repo.js';
-import { filtersJson, ROLLUP_LEVELS, rememberedResponse, WritePlan } from './write-plan.js';
+import { ROLLUP_LEVELS, rememberedResponse, WritePlan } from './write-plan.js';
 
 /**
  * The group commit on SQLite: prepared statements on the native handle, run synchronously inside
@@ -104,7 +104,7 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
           request.projectId,
           event.ts,
           event.micros,
-          filtersJson(event.filters),
+          event.filtersJson,
           request.keyId,
           now,
         );

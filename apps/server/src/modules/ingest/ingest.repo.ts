@@ -2,14 +2,7 @@ import { sql } from 'kysely';
 import type { ErrorCode } from '../../errors.js';
 import type { Db, Storage } from '../../storage/database.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
-import { createSqliteWriterThread } from './sqlite-writer-thread.js';
-import {
-  filtersJson,
-  type ResponseSpec,
-  ROLLUP_LEVELS,
-  rememberedResponse,
-  WritePlan,
-} from './write-plan.js';
+import { type ResponseSpec, ROLLUP_LEVELS, rememberedResponse, WritePlan } from './write-plan.js';
 
 export interface PendingEvent {
   readonly metricId: string;
@@ -17,6 +10,8 @@ export interface PendingEvent {
   readonly micros: bigint;
   /** Sorted, normalised filters. */
   readonly filters: ReadonlyArray<readonly [string, string]>;
+  /** The filters as canonical JSON (`{}` when none): the raw event's column and a rollup key. */
+  readonly filtersJson: string;
   readonly ts: number;
 }
 
@@ -71,29 +66,20 @@ export type WriteRequests = (
 ) => Promise<RequestOutcome[]>;
 
 /**
- * The event store. On SQLite, group commits run as prepared statements in a writer thread with
- * its own connection (in-thread for an in-memory database); elsewhere through Kysely.
- * Chosen once, here.
+ * The event store. On SQLite, group commits run as prepared statements on the native handle, in
+ * one synchronous transaction; elsewhere through Kysely. Chosen once, here.
  */
 export function createIngestRepo(storage: Storage) {
   const { db, sqlite } = storage;
   let writeRequests: WriteRequests;
-  let closeWriter = async (): Promise<void> => undefined;
   if (sqlite === undefined) {
     writeRequests = createPortableWriter(db);
-  } else if (sqlite.memory) {
+  } else {
     const write = createSqliteWriter(sqlite);
     writeRequests = async (...args) => write(...args);
-  } else {
-    const thread = createSqliteWriterThread(sqlite.name);
-    writeRequests = thread.write;
-    closeWriter = thread.close;
   }
   return {
     writeRequests,
-
-    /** Stops the writer; call once nothing more will be written. */
-    close: () => closeWriter(),
 
     async findIdempotencyRecord(
       projectId: string,
@@ -205,7 +191,7 @@ function createPortableWriter(db: Db): WriteRequests {
               projectId: request.projectId,
               ts: event.ts,
               value: event.micros.toString(),
-              filters: filtersJson(event.filters),
+              filters: event.filtersJson,
               keyId: request.keyId,
               receivedAt: now,
             })),

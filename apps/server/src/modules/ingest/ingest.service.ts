@@ -15,7 +15,7 @@ import {
 } from './event-input.js';
 import { GroupCommitter } from './group-commit.js';
 import type { EventOutcome, IngestRepo, PendingEvent } from './ingest.repo.js';
-import { type BatchResult, type ResponseSpec, responseBody } from './write-plan.js';
+import { type BatchResult, filtersJson, type ResponseSpec, responseBody } from './write-plan.js';
 
 /** Documented limits on the filters a metric accumulates. */
 export const FILTER_LIMITS = { maxKeysPerMetric: 20, maxValuesPerKey: 1_000 } as const;
@@ -206,7 +206,13 @@ export function createIngestService(deps: {
     const input = parseEventInput(body, clock.now(), config.ingest.backfillMs, extraFields);
     checkValueForType(input.micros, metric.type);
     await checkFilterLimits(metric.id, input);
-    return { metricId: metric.id, micros: input.micros, filters: input.filters, ts: input.ts };
+    return {
+      metricId: metric.id,
+      micros: input.micros,
+      filters: input.filters,
+      filtersJson: filtersJson(input.filters),
+      ts: input.ts,
+    };
   }
 
   /**
@@ -404,11 +410,8 @@ export function createIngestService(deps: {
       return { ...reply, headers: { ...headers, ...reply.headers } };
     },
 
-    /** Commits everything accepted, then stops the writer: for shutdown. */
-    async close(): Promise<void> {
-      await committer.drain();
-      await repo.close();
-    },
+    /** Waits for every accepted event to be committed: for shutdown. */
+    drain: () => committer.drain(),
 
     async purgeExpiredIdempotencyKeys(): Promise<void> {
       await repo.deleteIdempotencyRecordsBefore(clock.now() - IDEMPOTENCY_TTL_MS);

@@ -180,52 +180,58 @@ export class WritePlan {
     filterValues: Array<{ metricId: string; key: string; value: string }>;
     metrics: Map<string, MetricDelta>;
   } {
-    const dimsCache = new Map<string, string[]>();
-    const minute = new Map<string, RollupCell>();
-    const filterValues = new Map<string, { metricId: string; key: string; value: string }>();
+    // First one cell per (metric, minute, filter combination): a single step per event. Only
+    // then are combinations spread over their dimensions and minutes summed into hours and days.
+    const combos = new Map<string, RollupCell & { filters: PendingEvent['filters'] }>();
     const metrics = new Map<string, MetricDelta>();
     for (const [, , , event] of this.live()) {
-      const filtersKey = filtersJson(event.filters);
-      let dims = dimsCache.get(filtersKey);
-      if (dims === undefined) {
-        dims = dimensionsOf(event.filters, filtersKey);
-        dimsCache.set(filtersKey, dims);
-      }
       const bucket = floorTo(event.ts, 60_000);
-      for (const d of dims) add(minute, event.metricId, bucket, d, event.micros, 1);
-      for (const [key, value] of event.filters) {
-        filterValues.set(`${event.metricId}\u0000${key}\u0000${value}`, {
+      const id = `${event.metricId}\u0000${bucket}\u0000${event.filtersJson}`;
+      let combo = combos.get(id);
+      if (combo === undefined) {
+        combo = {
           metricId: event.metricId,
+          bucket,
+          dims: event.filtersJson,
+          filters: event.filters,
+          pos: 0n,
+          neg: 0n,
+          count: 0,
+        };
+        combos.set(id, combo);
+      }
+      if (event.micros > 0n) combo.pos += event.micros;
+      else combo.neg -= event.micros;
+      combo.count += 1;
+      let delta = metrics.get(event.metricId);
+      if (delta === undefined) {
+        delta = { pos: 0n, neg: 0n, count: 0, lastTs: event.ts };
+        metrics.set(event.metricId, delta);
+      }
+      if (event.micros > 0n) delta.pos += event.micros;
+      else delta.neg -= event.micros;
+      delta.count += 1;
+      if (event.ts > delta.lastTs) delta.lastTs = event.ts;
+    }
+    const minute = new Map<string, RollupCell>();
+    const filterValues = new Map<string, { metricId: string; key: string; value: string }>();
+    for (const combo of combos.values()) {
+      for (const dims of dimensionsOf(combo.filters, combo.dims)) {
+        addCell(minute, combo.metricId, combo.bucket, dims, combo);
+      }
+      for (const [key, value] of combo.filters) {
+        filterValues.set(`${combo.metricId}\u0000${key}\u0000${value}`, {
+          metricId: combo.metricId,
           key,
           value,
         });
       }
-      const delta = metrics.get(event.metricId) ?? { pos: 0n, neg: 0n, count: 0, lastTs: 0 };
-      if (event.micros > 0n) delta.pos += event.micros;
-      else delta.neg -= event.micros;
-      delta.count += 1;
-      delta.lastTs = Math.max(delta.lastTs, event.ts);
-      metrics.set(event.metricId, delta);
     }
-    // Coarser levels are sums of minute cells: far fewer steps than re-reading every event.
     const hour = new Map<string, RollupCell>();
     const day = new Map<string, RollupCell>();
     for (const cell of minute.values()) {
-      for (const [level, ms] of [
-        [hour, 3_600_000],
-        [day, 86_400_000],
-      ] as const) {
-        const target = add(
-          level,
-          cell.metricId,
-          floorTo(cell.bucket, ms),
-          cell.dims,
-          0n,
-          cell.count,
-        );
-        target.pos += cell.pos;
-        target.neg += cell.neg;
-      }
+      addCell(hour, cell.metricId, floorTo(cell.bucket, 3_600_000), cell.dims, cell);
+      addCell(day, cell.metricId, floorTo(cell.bucket, 86_400_000), cell.dims, cell);
     }
     return {
       cells: { minute: [...minute.values()], hour: [...hour.values()], day: [...day.values()] },
@@ -250,22 +256,21 @@ function floorTo(ts: number, ms: number): number {
   return ts - (((ts % ms) + ms) % ms);
 }
 
-function add(
+/** Adds a cell's sums into the cell of (metric, bucket, dims), created on first use. */
+function addCell(
   cells: Map<string, RollupCell>,
   metricId: string,
   bucket: number,
   dims: string,
-  micros: bigint,
-  count: number,
-): RollupCell {
+  from: Pick<RollupCell, 'pos' | 'neg' | 'count'>,
+): void {
   const id = `${metricId}\u0000${bucket}\u0000${dims}`;
   let cell = cells.get(id);
   if (cell === undefined) {
     cell = { metricId, bucket, dims, pos: 0n, neg: 0n, count: 0 };
     cells.set(id, cell);
   }
-  if (micros > 0n) cell.pos += micros;
-  else cell.neg -= micros;
-  cell.count += count;
-  return cell;
+  cell.pos += from.pos;
+  cell.neg += from.neg;
+  cell.count += from.count;
 }
