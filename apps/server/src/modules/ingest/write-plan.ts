@@ -241,13 +241,20 @@ export class WritePlan {
   }
 }
 
+/**
+ * Canonical JSON of sorted filters. Built by hand: parseFilters admits no quote, backslash or
+ * control character in keys or values, so no character needs escaping (a test holds it to
+ * JSON.stringify).
+ */
 export function filtersJson(filters: PendingEvent['filters']): string {
-  return filters.length === 0 ? '{}' : JSON.stringify(Object.fromEntries(filters));
+  let json = '{';
+  for (const [key, value] of filters) json += `${json.length > 1 ? ',' : ''}"${key}":"${value}"`;
+  return `${json}}`;
 }
 
 function dimensionsOf(filters: PendingEvent['filters'], combination: string): string[] {
   const dims = [''];
-  for (const [key, value] of filters) dims.push(JSON.stringify({ [key]: value }));
+  for (const pair of filters) dims.push(filtersJson([pair]));
   if (filters.length > 1) dims.push(combination);
   return dims;
 }
