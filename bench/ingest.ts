@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, load, median, peakRssMb, ROOT, startBaseline, startMeasurely } from './lib.js';
+import { cli, load, median, peakRssMb, ROOT, startMeasurely, startReference } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -43,7 +43,8 @@ const batch = JSON.stringify({
   })),
 });
 
-const baseline = await startBaseline();
+const baseline = await startReference('baseline.mjs');
+const floor = await startReference('fastify-floor.mjs');
 const server = await startMeasurely(env);
 try {
   console.log(`warming up (${os.cpus().length} cores)…`);
@@ -62,8 +63,17 @@ try {
   });
 
   const baselineRuns = [];
+  const floorRuns = [];
   const singleRuns = [];
   for (let run = 1; run <= RUNS; run++) {
+    floorRuns.push(
+      await load({
+        url: `${floor.url}/event/v1/requests`,
+        body: single,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+      }),
+    );
     baselineRuns.push(
       await load({
         url: `${baseline.url}/event/v1/requests`,
@@ -82,7 +92,7 @@ try {
       }),
     );
     console.log(
-      `run ${run}: baseline ${baselineRuns.at(-1)?.requestsPerSec} req/s, measurely ${singleRuns.at(-1)?.requestsPerSec} events/s`,
+      `run ${run}: fastify floor ${floorRuns.at(-1)?.requestsPerSec} req/s, baseline ${baselineRuns.at(-1)?.requestsPerSec} req/s, measurely ${singleRuns.at(-1)?.requestsPerSec} events/s`,
     );
   }
   const maxRate = median(singleRuns.map((r) => r.requestsPerSec));
@@ -126,6 +136,13 @@ try {
     runs: RUNS,
     secondsPerRun: SECONDS,
     baseline: { requestsPerSec: baselineRps, runs: baselineRuns },
+    fastifyFloor: {
+      requestsPerSec: median(floorRuns.map((r) => r.requestsPerSec)),
+      ratioToBaseline: Number(
+        (median(floorRuns.map((r) => r.requestsPerSec)) / baselineRps).toFixed(3),
+      ),
+      runs: floorRuns,
+    },
     single: {
       connections: CONNECTIONS,
       eventsPerSec: maxRate,
@@ -178,6 +195,7 @@ try {
     JSON.stringify(
       {
         baseline: baselineRps,
+        fastifyFloor: result.fastifyFloor,
         single: result.single,
         halfRate: result.halfRate,
         batch: result.batch,
@@ -192,5 +210,6 @@ try {
 } finally {
   await server.stop();
   await baseline.stop();
+  await floor.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -76,9 +76,14 @@ export async function startMeasurely(env: NodeJS.ProcessEnv): Promise<Server> {
   return { url, process: child, stop: () => stop(child) };
 }
 
-export async function startBaseline(): Promise<Server> {
+/** Starts one of the reference servers of bench/: baseline.mjs or fastify-floor.mjs. */
+export async function startReference(script: string): Promise<Server> {
   const port = await freePort();
-  const child = fork(`${ROOT}bench/baseline.mjs`, { env: { PORT: String(port) }, stdio: 'ignore' });
+  const child = fork(`${ROOT}bench/${script}`, {
+    cwd: ROOT,
+    env: { PORT: String(port) },
+    stdio: 'ignore',
+  });
   await new Promise((resolve) => child.once('message', resolve));
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stop(child) };
 }
