@@ -105,6 +105,9 @@ export function createAccountsService(deps: {
       await throttle(accountKey, login.maxFailuresPerAccount);
       await throttle(ipKey, login.maxAttemptsPerIp);
       await attempts.increment(ipKey, login.windowMs);
+      // Counted as a failure before the slow check, so parallel guesses cannot all slip under
+      // the limit; a success takes it back.
+      await attempts.increment(accountKey, login.windowMs);
 
       const row = await repo.findUserByEmail(email);
       const ok =
@@ -112,7 +115,6 @@ export function createAccountsService(deps: {
           ? await verifyNothing(input.password)
           : await verifyPassword(input.password, row.passwordHash);
       if (row === undefined || !ok) {
-        await attempts.increment(accountKey, login.windowMs);
         throw new AppError('INVALID_CREDENTIALS', 'The e-mail or the password is wrong.');
       }
       await attempts.reset(accountKey);

@@ -21,6 +21,8 @@ const FILTER_KEY = /^[a-z0-9 _\-/$%#&*()!~.]+$/;
 /** Filter values: any printable text but quotes and backslashes. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
 const FILTER_VALUE_FORBIDDEN = /["\\\u0000-\u001f\u007f]/;
+/** A UTF-16 surrogate without its pair: not a character, and stored differently by each engine. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export interface EventInput {
@@ -110,7 +112,8 @@ export function parseFilters(filters: unknown): Array<[string, string]> {
     if (
       value === '' ||
       value.length > EVENT_LIMITS.maxFilterValueLength ||
-      FILTER_VALUE_FORBIDDEN.test(value)
+      FILTER_VALUE_FORBIDDEN.test(value) ||
+      LONE_SURROGATE.test(value)
     ) {
       throw reject(
         'FILTERS_INVALID',

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { type RequestOutcome, utcMonth, type WriteRequests } from './ingest.repo.js';
-import { ROLLUP_LEVELS, rememberedResponse, WritePlan } from './write-plan.js';
+import { ROLLUP_LEVELS, WritePlan } from './write-plan.js';
 
 /**
  * The group commit on SQLite: prepared statements on the native handle, run synchronously inside
@@ -71,25 +71,18 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
       idempotencyCutoff: number,
     ): RequestOutcome[] => {
       const plan = new WritePlan(requests);
-      for (const [r, request] of requests.entries()) {
-        const { idempotency } = request;
-        if (idempotency === undefined) continue;
-        const claimed = claim.get(
-          request.projectId,
-          idempotency.key,
-          idempotency.hash,
-          now,
-          idempotencyCutoff,
-        );
-        if (claimed === undefined) plan.duplicate[r] = true;
-      }
-
       const current = new Map<string, { pos: bigint; neg: bigint }>();
       for (const id of plan.metricIds()) {
         const row = totals.get(id);
         if (row !== undefined) current.set(id, { pos: BigInt(row.pos), neg: BigInt(row.neg) });
       }
       plan.checkMetrics(current);
+
+      for (const [r, request] of plan.toClaim()) {
+        const { key, hash } = request.idempotency;
+        const won = claim.get(request.projectId, key, hash, now, idempotencyCutoff) !== undefined;
+        plan.settleClaim(r, won);
+      }
 
       const month = utcMonth(now);
       for (const [projectId, events] of plan.perProject()) {
@@ -120,9 +113,7 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
         addToMetric.run(m.pos, m.neg, m.count, m.lastTs, m.lastTs, metricId);
       }
 
-      for (const [r, request] of requests.entries()) {
-        if (request.idempotency === undefined || plan.duplicate[r]) continue;
-        const response = rememberedResponse(request.idempotency.response, plan.outcomes[r] ?? []);
+      for (const [request, response] of plan.claims()) {
         if (response === undefined) releaseKey.run(request.projectId, request.idempotency.key);
         else setResponse.run(response, request.projectId, request.idempotency.key);
       }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { ErrorCode } from '../../errors.js';
 import type { Db, Storage } from '../../storage/database.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
-import { type ResponseSpec, ROLLUP_LEVELS, rememberedResponse, WritePlan } from './write-plan.js';
+import { type ResponseSpec, ROLLUP_LEVELS, WritePlan } from './write-plan.js';
 
 export interface PendingEvent {
   readonly metricId: string;
@@ -46,6 +46,18 @@ const ROLLUP_TABLES = {
 /** Rows per multi-row statement: under SQLite's 32,766 bound parameters at 7 columns. */
 const CHUNK = 2_000;
 
+const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number =>
+  a < b ? -1 : a > b ? 1 : 0;
+const byCell = (
+  a: { metricId: string; bucket: number; dims: string },
+  b: { metricId: string; bucket: number; dims: string },
+): number =>
+  a.metricId < b.metricId
+    ? -1
+    : a.metricId > b.metricId
+      ? 1
+      : a.bucket - b.bucket || (a.dims < b.dims ? -1 : a.dims > b.dims ? 1 : 0);
+
 function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
@@ -76,7 +88,12 @@ export function createIngestRepo(storage: Storage) {
     writeRequests = createPortableWriter(db);
   } else {
     const write = createSqliteWriter(sqlite);
-    writeRequests = async (...args) => write(...args);
+    writeRequests = async (...args) => {
+      // The handle is shared with Kysely: never nest the commit inside one of its transactions
+      // (it would become a savepoint, undone if that transaction rolls back).
+      while (sqlite.inTransaction) await new Promise((resolve) => setImmediate(resolve));
+      return write(...args);
+    };
   }
   return {
     writeRequests,
@@ -115,10 +132,25 @@ function createPortableWriter(db: Db): WriteRequests {
     db.transaction().execute(async (trx) => {
       const plan = new WritePlan(requests);
 
-      // 1. Idempotency claims: a live claim on the key means another request won the race.
-      for (const [r, request] of requests.entries()) {
+      // 1. Metrics that still exist, with their totals (as text: they may exceed 2^53).
+      const totals = new Map<string, { pos: bigint; neg: bigint }>();
+      for (const ids of chunks(plan.metricIds())) {
+        const rows = await trx
+          .selectFrom('metrics')
+          .select([
+            'id',
+            sql<string>`cast(total_positive as text)`.as('pos'),
+            sql<string>`cast(total_negative as text)`.as('neg'),
+          ])
+          .where('id', 'in', ids)
+          .execute();
+        for (const row of rows) totals.set(row.id, { pos: BigInt(row.pos), neg: BigInt(row.neg) });
+      }
+      plan.checkMetrics(totals);
+
+      // 2. Idempotency claims: a live claim on the key means another request won the race.
+      for (const [r, request] of plan.toClaim()) {
         const { idempotency } = request;
-        if (idempotency === undefined) continue;
         const claimed = await trx
           .insertInto('idempotencyKeys')
           .values({
@@ -136,28 +168,14 @@ function createPortableWriter(db: Db): WriteRequests {
           )
           .returning('key')
           .executeTakeFirst();
-        if (claimed === undefined) plan.duplicate[r] = true;
+        plan.settleClaim(r, claimed !== undefined);
       }
-
-      // 2. Metrics that still exist, with their totals (as text: they may exceed 2^53).
-      const totals = new Map<string, { pos: bigint; neg: bigint }>();
-      for (const ids of chunks(plan.metricIds())) {
-        const rows = await trx
-          .selectFrom('metrics')
-          .select([
-            'id',
-            sql<string>`cast(total_positive as text)`.as('pos'),
-            sql<string>`cast(total_negative as text)`.as('neg'),
-          ])
-          .where('id', 'in', ids)
-          .execute();
-        for (const row of rows) totals.set(row.id, { pos: BigInt(row.pos), neg: BigInt(row.neg) });
-      }
-      plan.checkMetrics(totals);
 
       // 3. Usage this month and the quota, exact across nodes: the upsert locks the row.
       const month = utcMonth(now);
-      for (const [projectId, events] of plan.perProject()) {
+      // Rows are locked in a fixed order (project, then metric, then cell), so two commits on
+      // different nodes cannot wait on each other.
+      for (const [projectId, events] of [...plan.perProject()].sort(byKey)) {
         const row = await trx
           .insertInto('projectUsage')
           .values({ projectId, month, eventCount: events.length })
@@ -208,7 +226,7 @@ function createPortableWriter(db: Db): WriteRequests {
       }
       for (const level of ROLLUP_LEVELS) {
         const table = ROLLUP_TABLES[level.name];
-        for (const part of chunks(cells[level.name])) {
+        for (const part of chunks([...cells[level.name]].sort(byCell))) {
           await trx
             .insertInto(table)
             .values(part.map((c) => ({ ...c, pos: c.pos.toString(), neg: c.neg.toString() })))
@@ -222,7 +240,7 @@ function createPortableWriter(db: Db): WriteRequests {
             .execute();
         }
       }
-      for (const [metricId, m] of metrics) {
+      for (const [metricId, m] of [...metrics].sort(byKey)) {
         await trx
           .updateTable('metrics')
           .set({
@@ -236,9 +254,7 @@ function createPortableWriter(db: Db): WriteRequests {
       }
 
       // 5. What a replay of each idempotent request will answer; nothing stored releases the key.
-      for (const [r, request] of requests.entries()) {
-        if (request.idempotency === undefined || plan.duplicate[r]) continue;
-        const response = rememberedResponse(request.idempotency.response, plan.outcomes[r] ?? []);
+      for (const [request, response] of plan.claims()) {
         const { projectId } = request;
         const { key } = request.idempotency;
         if (response === undefined) {

@@ -81,11 +81,54 @@ export interface MetricDelta {
 
 export class WritePlan {
   readonly outcomes: EventOutcome[][];
+  /** Another request holding the same Idempotency-Key committed first. */
   readonly duplicate: boolean[];
+  /** This commit claimed the request's Idempotency-Key, and must settle it. */
+  readonly claimed: boolean[];
 
   constructor(readonly requests: readonly PendingRequest[]) {
     this.outcomes = requests.map((r) => r.events.map(() => ACCEPTED));
     this.duplicate = requests.map(() => false);
+    this.claimed = requests.map(() => false);
+  }
+
+  /**
+   * Requests whose Idempotency-Key must be claimed: those with an event still accepted. Claimed
+   * after checkMetrics, so a request of a project deleted meanwhile claims nothing (and cannot fail
+   * the whole commit on a foreign key).
+   */
+  *toClaim(): Generator<
+    [number, PendingRequest & { idempotency: NonNullable<PendingRequest['idempotency']> }]
+  > {
+    for (const [r, request] of this.requests.entries()) {
+      const { idempotency } = request;
+      if (idempotency !== undefined && this.outcomes[r]?.some((o) => o.ok)) {
+        yield [r, { ...request, idempotency }];
+      }
+    }
+  }
+
+  /** Records the result of a claim. */
+  settleClaim(r: number, won: boolean): void {
+    this.claimed[r] = won;
+    this.duplicate[r] = !won;
+  }
+
+  /** Claimed requests with the response to remember, or undefined to release the key. */
+  *claims(): Generator<
+    [
+      PendingRequest & { idempotency: NonNullable<PendingRequest['idempotency']> },
+      string | undefined,
+    ]
+  > {
+    for (const [r, request] of this.requests.entries()) {
+      const { idempotency } = request;
+      if (idempotency === undefined || !this.claimed[r]) continue;
+      yield [
+        { ...request, idempotency },
+        rememberedResponse(idempotency.response, this.outcomes[r] ?? []),
+      ];
+    }
   }
 
   reject(r: number, e: number, code: ErrorCode, detail: string): void {

@@ -3,6 +3,7 @@ import type { Actor } from '../../lib/actor.js';
 import type { Clock } from '../../lib/clock.js';
 import type { InvalidationBus } from '../../lib/invalidation-bus.js';
 import { API_KEY_PATTERN, generateApiKey, newId, sha256Hex } from '../../lib/tokens.js';
+import { SHARED_CACHE_TTL_MS, TtlCache } from '../../lib/ttl-cache.js';
 import { validate } from '../../lib/validate.js';
 import type { ApiKeyRow } from '../../storage/schema.js';
 import type { Authorize } from '../projects/project-access.js';
@@ -46,22 +47,17 @@ export function createKeysService(deps: {
   bus: InvalidationBus;
 }) {
   const { repo, authorize, clock, bus } = deps;
-  // Active keys by secret hash. Rotation and revocation evict through the bus, so a key stops
-  // working on the very next request.
-  const cache = new Map<string, KeyIdentity>();
+  // Active keys by secret hash. Rotation and revocation evict by key id through the bus, so the
+  // key stops working on the next request here; the TTL bounds it for changes made elsewhere.
+  const cache = new TtlCache<string, KeyIdentity>(clock, SHARED_CACHE_TTL_MS, CACHE_LIMIT);
   const lastMarked = new Map<string, number>();
-  let evictions = 0;
-  bus.subscribe('api-key', (hash) => {
-    evictions += 1;
-    cache.delete(hash);
-  });
-  bus.subscribe('project', (projectId) => {
-    evictions += 1;
-    for (const [hash, identity] of cache) if (identity.projectId === projectId) cache.delete(hash);
-  });
+  bus.subscribe('api-key', (keyId) => cache.evictWhere((identity) => identity.keyId === keyId));
+  bus.subscribe('project', (projectId) =>
+    cache.evictWhere((identity) => identity.projectId === projectId),
+  );
 
-  async function evict(row: ApiKeyRow): Promise<void> {
-    await bus.publish('api-key', row.secretHash);
+  async function evict(keyId: string): Promise<void> {
+    await bus.publish('api-key', keyId);
   }
 
   async function findKey(projectId: string, keyId: string): Promise<ApiKeyRow> {
@@ -102,21 +98,21 @@ export function createKeysService(deps: {
     /** Gives the key a new secret; the old one stops working with the next request. */
     async rotateKey(actor: Actor, projectId: string, keyId: string): Promise<NewApiKey> {
       await authorize(actor, projectId, 'manage');
-      const old = await findKey(projectId, keyId);
+      await findKey(projectId, keyId);
       const secret = generateApiKey();
       if (!(await repo.replaceSecret(keyId, secret, clock.now()))) {
         throw new AppError('KEY_REVOKED', 'A revoked key cannot be rotated; create a new one.');
       }
-      await evict(old);
+      await evict(keyId);
       return { ...toApiKey(await findKey(projectId, keyId)), secret: secret.secret };
     },
 
     /** Revokes a key for good. Revoking a revoked key changes nothing. */
     async revokeKey(actor: Actor, projectId: string, keyId: string): Promise<ApiKey> {
       await authorize(actor, projectId, 'manage');
-      const key = await findKey(projectId, keyId);
+      await findKey(projectId, keyId);
       await repo.revokeKey(keyId, clock.now());
-      await evict(key);
+      await evict(keyId);
       return toApiKey(await findKey(projectId, keyId));
     },
 
@@ -126,14 +122,11 @@ export function createKeysService(deps: {
       const hash = sha256Hex(secret);
       const cached = cache.get(hash);
       if (cached !== undefined) return cached;
-      const before = evictions;
+      const generation = cache.generation;
       const row = await repo.findActiveKeyByHash(hash);
       if (row === undefined) return undefined;
       const identity: KeyIdentity = { keyId: row.id, projectId: row.projectId, scope: row.scope };
-      // A rotation that landed during the read may concern this key: answer, but do not cache.
-      if (evictions !== before) return identity;
-      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-      cache.set(hash, identity);
+      cache.set(hash, identity, generation);
       return identity;
     },
 

@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import { formatMicros } from '../../lib/decimal.js';
 import type { InvalidationBus } from '../../lib/invalidation-bus.js';
 import { newId } from '../../lib/tokens.js';
+import { SHARED_CACHE_TTL_MS, TtlCache } from '../../lib/ttl-cache.js';
 import { validate, validationError } from '../../lib/validate.js';
 import type { MetricRow, MetricUpdate } from '../../storage/schema.js';
 import type { Authorize } from '../projects/project-access.js';
@@ -103,16 +104,16 @@ export function createMetricsService(deps: {
   bus: InvalidationBus;
 }) {
   const { repo, authorize, clock, bus } = deps;
-  // (project, id or lower-cased name) → metric, for the ingestion hot path. Renames and deletions
-  // clear it through the bus; they are rare, so the whole project's entries go at once.
-  const ingestCache = new Map<string, IngestMetric>();
-  let evictions = 0;
-  const evictProject = (projectId: string): void => {
-    evictions += 1;
-    for (const [key, metric] of ingestCache) {
-      if (metric.projectId === projectId) ingestCache.delete(key);
-    }
-  };
+  // (project, id or name as sent) → metric, for the ingestion hot path. Renames and deletions
+  // evict through the bus, the TTL bounds changes made elsewhere. Names are not case-folded here:
+  // the database decides what matches (SQLite's lower() folds ASCII only).
+  const ingestCache = new TtlCache<string, IngestMetric>(
+    clock,
+    SHARED_CACHE_TTL_MS,
+    INGEST_CACHE_LIMIT,
+  );
+  const evictProject = (projectId: string): void =>
+    ingestCache.evictWhere((metric) => metric.projectId === projectId);
   bus.subscribe('metric', evictProject);
   bus.subscribe('project', evictProject);
 
@@ -198,19 +199,18 @@ export function createMetricsService(deps: {
 
     /** Resolves `/event/v1/{metric}`: a metric id, else a name, within the key's project. */
     async resolveForIngest(projectId: string, ref: string): Promise<IngestMetric | undefined> {
-      const cacheKey = `${projectId}\u0000${isUuid(ref) ? ref.toLowerCase() : ref.trim().toLowerCase()}`;
+      const id = isUuid(ref) ? ref.toLowerCase() : undefined;
+      const cacheKey = `${projectId}\u0000${id ?? ref.trim()}`;
       const cached = ingestCache.get(cacheKey);
       if (cached !== undefined) return cached;
-      const before = evictions;
-      const row = isUuid(ref)
-        ? await repo.findMetricById(projectId, ref.toLowerCase())
-        : await repo.findMetricByName(projectId, ref.trim());
+      const generation = ingestCache.generation;
+      const row =
+        id === undefined
+          ? await repo.findMetricByName(projectId, ref.trim())
+          : await repo.findMetricById(projectId, id);
       if (row === undefined) return undefined;
       const metric: IngestMetric = { id: row.id, projectId, type: row.type };
-      if (evictions === before) {
-        if (ingestCache.size >= INGEST_CACHE_LIMIT) ingestCache.clear();
-        ingestCache.set(cacheKey, metric);
-      }
+      ingestCache.set(cacheKey, metric, generation);
       return metric;
     },
   };

@@ -3,6 +3,7 @@ import type { Actor } from '../../lib/actor.js';
 import type { Clock } from '../../lib/clock.js';
 import type { InvalidationBus } from '../../lib/invalidation-bus.js';
 import { newId } from '../../lib/tokens.js';
+import { SHARED_CACHE_TTL_MS, TtlCache } from '../../lib/ttl-cache.js';
 import { validate } from '../../lib/validate.js';
 import type { ProjectRow, Role } from '../../storage/schema.js';
 import type { KeysService, NewApiKey } from '../keys/keys.service.js';
@@ -42,8 +43,8 @@ export function createProjectsService(deps: {
   defaults: { rateLimitPerSecond: number; monthlyEventQuota: number };
 }) {
   const { repo, authorize, keys, clock, bus, defaults } = deps;
-  const limitsCache = new Map<string, Limits>();
-  bus.subscribe('project', (projectId) => limitsCache.delete(projectId));
+  const limitsCache = new TtlCache<string, Limits>(clock, SHARED_CACHE_TTL_MS, 100_000);
+  bus.subscribe('project', (projectId) => limitsCache.evictWhere((_, id) => id === projectId));
 
   function limitsOf(row: ProjectRow): Limits {
     const quota = row.monthlyEventQuota ?? defaults.monthlyEventQuota;
@@ -180,8 +181,16 @@ export function createProjectsService(deps: {
         throw new AppError('FORBIDDEN', 'Limits are set by the operator of the instance.');
       }
       for (const [name, value] of Object.entries(limits)) {
-        if (value !== null && value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-          throw new AppError('VALIDATION_FAILED', `${name} must be a whole number ≥ 0, or null.`);
+        const least = name === 'rateLimitPerSecond' ? 1 : 0;
+        if (
+          value !== null &&
+          value !== undefined &&
+          (!Number.isSafeInteger(value) || value < least)
+        ) {
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `${name} must be a whole number ≥ ${least}, or null.`,
+          );
         }
       }
       await authorize(actor, projectId, 'own');
@@ -194,10 +203,11 @@ export function createProjectsService(deps: {
     async ingestLimits(projectId: string): Promise<Limits | undefined> {
       const cached = limitsCache.get(projectId);
       if (cached !== undefined) return cached;
+      const generation = limitsCache.generation;
       const row = await repo.findProject(projectId);
       if (row === undefined) return undefined;
       const limits = limitsOf(row);
-      limitsCache.set(projectId, limits);
+      limitsCache.set(projectId, limits, generation);
       return limits;
     },
 
