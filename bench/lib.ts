@@ -84,7 +84,10 @@ export async function startReference(script: string): Promise<Server> {
     env: { PORT: String(port) },
     stdio: 'ignore',
   });
-  await new Promise((resolve) => child.once('message', resolve));
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`bench/${script} exited with code ${code}`)));
+  });
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stop(child) };
 }
 

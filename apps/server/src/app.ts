@@ -18,6 +18,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { projectsRoutes } from './modules/projects/projects.routes.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
+import { sameOriginPlugin } from './plugins/same-origin.js';
 import { createSessionHelpers } from './plugins/session.js';
 import { createServices } from './services.js';
 import { openStorage, type Storage } from './storage/database.js';
@@ -36,7 +37,21 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Builds the whole HTTP application without listening, so tests can inject requests. */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const storage = overrides.storage ?? (await openStorage(config.database));
+  if (overrides.storage !== undefined) return assembleApp(config, overrides, overrides.storage);
+  const storage = await openStorage(config.database);
+  try {
+    return await assembleApp(config, overrides, storage);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+async function assembleApp(
+  config: Config,
+  overrides: AppOverrides,
+  storage: Storage,
+): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const services = createServices({
     storage,
@@ -65,14 +80,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // The router answers a bad %-encoding or an over-long path segment before any hook runs.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
-      sendProblem(
-        reply,
-        error.code === 'FST_ERR_BAD_URL'
-          ? new AppError('BAD_REQUEST', 'The URL is not validly percent-encoded.')
-          : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-            ? new AppError('BAD_REQUEST', 'A segment of the URL path is too long.')
-            : new AppError('INTERNAL', 'Something went wrong on our side.'),
-      );
+      let known: AppError;
+      if (error.code === 'FST_ERR_BAD_URL') {
+        known = new AppError('BAD_REQUEST', 'The URL is not validly percent-encoded.');
+      } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        known = new AppError('BAD_REQUEST', 'A segment of the URL path is too long.');
+      } else {
+        request.log.error({ err: error }, 'unhandled framework error');
+        known = new AppError('INTERNAL', 'Something went wrong on our side.');
+      }
+      sendProblem(reply, known);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -122,6 +139,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
 
   await app.register(errorHandlerPlugin);
+  await app.register(sameOriginPlugin);
   await app.register(cookie);
   app.addSchema(ProblemSchema);
   await app.register(swagger, {
@@ -153,6 +171,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(projectsRoutes, deps);
   await app.register(keysRoutes, deps);
   await app.register(metricsRoutes, deps);
-  await app.register(ingestRoutes, { ingest });
+  await app.register(ingestRoutes, { ingest, maxBatchEvents: config.ingest.maxBatchEvents });
   return app;
 }

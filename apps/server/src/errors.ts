@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, title: 'Not allowed' },
   SIGNUP_DISABLED: { status: 403, title: 'Sign-up is disabled on this instance' },
   KEY_SCOPE_FORBIDDEN: { status: 403, title: 'This API key cannot do that' },
+  CROSS_SITE_REQUEST: { status: 403, title: 'Cross-site request refused' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   USER_NOT_FOUND: { status: 404, title: 'User not found' },
   PROJECT_NOT_FOUND: { status: 404, title: 'Project not found' },

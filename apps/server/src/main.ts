@@ -16,7 +16,13 @@ export interface RunningServer {
 /** Starts the server and closes it gracefully on SIGTERM or SIGINT. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const app = await buildApp(config);
-  const url = await app.listen({ port: config.port, host: config.host });
+  let url: string;
+  try {
+    url = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
 
   let resolveClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {

@@ -7,7 +7,3 @@ export type Actor =
   | { readonly kind: 'operator' };
 
 export const OPERATOR: Actor = { kind: 'operator' };
-
-export function userActor(userId: string): Actor {
-  return { kind: 'user', userId };
-}

@@ -1,4 +1,3 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { PendingRequest, RequestOutcome } from './ingest.repo.js';
 
 /** Most events written by one transaction; a request is never split across two. */
@@ -22,7 +21,6 @@ export class GroupCommitter {
 
   constructor(
     private readonly write: (requests: readonly PendingRequest[]) => Promise<RequestOutcome[]>,
-    private readonly log: Pick<FastifyBaseLogger, 'error'>,
   ) {}
 
   /** Resolves once the request's events are committed (or rejected by a rule), never before. */
@@ -78,7 +76,7 @@ export class GroupCommitter {
         else waiting.resolve(outcome);
       });
     } catch (error) {
-      this.log.error({ err: error, requests: batch.length }, 'event write failed');
+      // Each request's 500 is logged with its request id and this cause: no need to log it here.
       for (const waiting of batch) waiting.reject(error);
     }
   }

@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3';
-import { type RequestOutcome, utcMonth, type WriteRequests } from './ingest.repo.js';
+import { utcMonth } from '../../lib/time.js';
+import type { RequestOutcome, WriteRequests } from './ingest.repo.js';
 import { ROLLUP_LEVELS, WritePlan } from './write-plan.js';
 
 /**
@@ -86,7 +87,7 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
 
       const month = utcMonth(now);
       for (const [projectId, events] of plan.perProject()) {
-        const after = addUsage.get(projectId, month, events.length)?.event_count ?? events.length;
+        const after = addUsage.get(projectId, month, events.length)?.event_count ?? 0;
         const taken = plan.applyQuota(events, after, quotaOf(projectId));
         if (taken !== after) setUsage.run(taken, projectId, month);
       }

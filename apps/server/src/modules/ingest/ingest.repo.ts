@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { ErrorCode } from '../../errors.js';
+import { utcMonth } from '../../lib/time.js';
 import type { Db, Storage } from '../../storage/database.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
 import { type ResponseSpec, ROLLUP_LEVELS, WritePlan } from './write-plan.js';
@@ -62,10 +63,6 @@ function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
   return out;
-}
-
-export function utcMonth(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 7);
 }
 
 /** Writes a group commit; the SQLite one is synchronous, the portable one is not. */

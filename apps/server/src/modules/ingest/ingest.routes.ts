@@ -52,7 +52,10 @@ function send(reply: FastifyReply, result: IngestReply): FastifyReply {
   return reply.code(result.status).headers(result.headers).send(result.body);
 }
 
-export async function ingestRoutes(app: App, { ingest }: { ingest: IngestService }): Promise<void> {
+export async function ingestRoutes(
+  app: App,
+  { ingest, maxBatchEvents }: { ingest: IngestService; maxBatchEvents: number },
+): Promise<void> {
   // Browsers may send events from any origin (with a key, never with cookies), and beacons send
   // text/plain to skip the CORS preflight: both are JSON here. Anything else is a bad request.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -102,7 +105,8 @@ export async function ingestRoutes(app: App, { ingest }: { ingest: IngestService
         headers: headersSchema,
         body: Type.Object({
           events: Type.Array(Type.Composite([Type.Object({ metric: Type.String() }), EventBody]), {
-            maxItems: 100_000,
+            minItems: 1,
+            maxItems: maxBatchEvents,
           }),
         }),
         response: {

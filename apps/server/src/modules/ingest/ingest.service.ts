@@ -1,7 +1,7 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
 import type { RateDecision, RateLimiter } from '../../lib/rate-limiter.js';
 import { sha256Hex } from '../../lib/tokens.js';
 import type { KeyIdentity, KeysService } from '../keys/keys.service.js';
@@ -85,10 +85,11 @@ export function createIngestService(deps: {
   limiter: RateLimiter;
   clock: Clock;
   config: Config;
-  log: Pick<FastifyBaseLogger, 'error'>;
+  log: Logger;
 }) {
   const { repo, keys, metrics, projects, limiter, clock, config, log } = deps;
   const quotas = new Map<string, number | null>();
+  let marking: Promise<void> = Promise.resolve();
   const committer = new GroupCommitter(async (requests) => {
     const now = clock.now();
     const outcomes = await repo.writeRequests(
@@ -97,11 +98,12 @@ export function createIngestService(deps: {
       (projectId) => quotas.get(projectId) ?? null,
       now - IDEMPOTENCY_TTL_MS,
     );
-    void keys.markUsed(requests.map((r) => r.keyId)).catch((error: unknown) => {
+    // Off the response path, but awaited by drain() so shutdown never cuts it off.
+    marking = keys.markUsed(requests.map((r) => r.keyId)).catch((error: unknown) => {
       log.error({ err: error }, 'could not record API key use');
     });
     return outcomes;
-  }, log);
+  });
   const inFlight = new Set<string>();
   // Filter keys and values each metric has seen, to enforce the per-metric limits without a query.
   const seenFilters = new Map<string, Promise<Map<string, Set<string>>>>();
@@ -252,12 +254,6 @@ export function createIngestService(deps: {
             'This Idempotency-Key was used for a different request.',
           );
         }
-        if (record.response === '') {
-          throw new AppError(
-            'IDEMPOTENCY_KEY_IN_USE',
-            'A request with this Idempotency-Key is still being processed.',
-          );
-        }
         return {
           status: 200,
           headers: { 'idempotent-replayed': 'true' },
@@ -347,13 +343,7 @@ export function createIngestService(deps: {
         );
         return { ...reply, headers: { ...headers, ...reply.headers } };
       } catch (error) {
-        if (error instanceof AppError) {
-          throw new AppError(error.code, error.detail, {
-            headers: { ...headers, ...error.headers },
-            cause: error,
-          });
-        }
-        throw error;
+        throw withRateHeaders(error, headers);
       }
     },
 
@@ -411,7 +401,10 @@ export function createIngestService(deps: {
     },
 
     /** Waits for every accepted event to be committed: for shutdown. */
-    drain: () => committer.drain(),
+    async drain(): Promise<void> {
+      await committer.drain();
+      await marking;
+    },
 
     async purgeExpiredIdempotencyKeys(): Promise<void> {
       await repo.deleteIdempotencyRecordsBefore(clock.now() - IDEMPOTENCY_TTL_MS);

@@ -27,10 +27,6 @@ function resolveUnit(unit: CreateMetricBody['unit']): Unit | null {
   return { name: unit.name.trim(), symbol: unit.symbol.trim() };
 }
 
-function toNumber(decimal: string): number {
-  return Number(decimal);
-}
-
 export function toMetric(row: MetricRow): Metric {
   const positive = BigInt(row.totalPositive);
   const negative = BigInt(row.totalNegative);
@@ -47,11 +43,11 @@ export function toMetric(row: MetricRow): Metric {
         : { name: row.unitName, symbol: row.unitSymbol },
     positiveName: row.positiveName,
     negativeName: row.negativeName,
-    total: toNumber(totalExact),
+    total: Number(totalExact),
     totalExact,
-    positive: row.type === 'dual' ? toNumber(formatMicros(positive)) : null,
-    negative: row.type === 'dual' ? toNumber(formatMicros(negative)) : null,
-    average: row.type === 'average' && count > 0 ? toNumber(totalExact) / count : null,
+    positive: row.type === 'dual' ? Number(formatMicros(positive)) : null,
+    negative: row.type === 'dual' ? Number(formatMicros(negative)) : null,
+    average: row.type === 'average' && count > 0 ? Number(totalExact) / count : null,
     eventCount: count,
     lastEventAt: row.lastEventAt === null ? null : new Date(row.lastEventAt).toISOString(),
     createdAt: new Date(row.createdAt).toISOString(),

@@ -2,6 +2,7 @@ import { AppError } from '../../errors.js';
 import type { Actor } from '../../lib/actor.js';
 import type { Clock } from '../../lib/clock.js';
 import type { InvalidationBus } from '../../lib/invalidation-bus.js';
+import { utcMonth } from '../../lib/time.js';
 import { newId } from '../../lib/tokens.js';
 import { SHARED_CACHE_TTL_MS, TtlCache } from '../../lib/ttl-cache.js';
 import { validate } from '../../lib/validate.js';
@@ -17,10 +18,6 @@ import {
   type Project,
   UpdateProjectBody,
 } from './projects.schemas.js';
-
-export function utcMonth(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 7);
-}
 
 function toMember(row: MemberRow): Member {
   return {
