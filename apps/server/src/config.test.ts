@@ -223,3 +223,21 @@ describe('the CLI on a bad configuration', () => {
     expect(error.message).toContain('PORT');
   });
 });
+
+describe('MEASURELY_TRUST_PROXY', () => {
+  it('takes false, a hop count, or proxy addresses and ranges', () => {
+    expect(loadConfig({}, CWD).trustProxy).toBe(false);
+    expect(loadConfig({ MEASURELY_TRUST_PROXY: '2' }, CWD).trustProxy).toBe(2);
+    expect(
+      loadConfig({ MEASURELY_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1, ::1' }, CWD).trustProxy,
+    ).toBe('10.0.0.0/8,127.0.0.1,::1');
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    for (const value of ['proxy.local', '10.0.0.0/33', '1.2.3']) {
+      expect(() => loadConfig({ MEASURELY_TRUST_PROXY: value }, CWD)).toThrow(
+        /MEASURELY_TRUST_PROXY/,
+      );
+    }
+  });
+});

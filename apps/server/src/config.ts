@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -12,7 +13,12 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly database: DatabaseConfig;
   readonly bodyLimitBytes: number;
-  readonly trustProxy: boolean;
+  /**
+   * Whom to believe about the client's address in X-Forwarded-For: false (nobody), a number of
+   * proxy hops, or a comma-separated list of proxy addresses and CIDR ranges. `true` believes any
+   * sender, so a client could choose its own address (and dodge the per-IP throttle).
+   */
+  readonly trustProxy: boolean | number | string;
   readonly allowSignup: boolean;
   readonly cookieSecure: boolean;
   readonly sessionTtlMs: number;
@@ -58,7 +64,7 @@ export const ENV_VARS = {
   MEASURELY_BODY_LIMIT: { default: '1048576', help: 'Largest accepted request body, in bytes.' },
   MEASURELY_TRUST_PROXY: {
     default: 'false',
-    help: 'true when behind a reverse proxy that sets X-Forwarded-For.',
+    help: 'Behind a reverse proxy: its address or CIDR range (comma-separated), or the number of proxy hops.',
   },
   MEASURELY_ALLOW_SIGNUP: {
     default: 'true',
@@ -148,7 +154,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel,
     database,
     bodyLimitBytes: int('MEASURELY_BODY_LIMIT', 1024, 1024 * 1024 * 1024),
-    trustProxy: bool('MEASURELY_TRUST_PROXY'),
+    trustProxy: trustProxy(raw('MEASURELY_TRUST_PROXY'), problems),
     allowSignup: bool('MEASURELY_ALLOW_SIGNUP'),
     cookieSecure: bool('MEASURELY_COOKIE_SECURE'),
     sessionTtlMs: int('MEASURELY_SESSION_TTL_DAYS', 1, 3650) * 86_400_000,
@@ -166,6 +172,27 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+function trustProxy(text: string, problems: string[]): boolean | number | string {
+  const lower = text.toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  const valid = entries.every((entry) => {
+    const [address = '', bits] = entry.split('/');
+    const version = isIP(address);
+    const max = version === 4 ? 32 : 128;
+    return version !== 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max));
+  });
+  if (!valid) {
+    problems.push(
+      `MEASURELY_TRUST_PROXY: expected false, a hop count, or proxy addresses/CIDR ranges, got "${text}"`,
+    );
+    return false;
+  }
+  return entries.join(',');
 }
 
 function parseDatabaseUrl(url: string, cwd: string, problems: string[]): DatabaseConfig {

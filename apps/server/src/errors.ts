@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   INTERNAL: { status: 500, title: 'Internal server error' },
   STORAGE_FAILED: { status: 500, title: 'The event could not be stored' },
   NOT_READY: { status: 503, title: 'Service not ready' },
+  OVERLOADED: { status: 503, title: 'Too many events waiting to be stored' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

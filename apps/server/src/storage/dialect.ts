@@ -41,6 +41,10 @@ export function createDialect(config: DatabaseConfig): OpenedDialect {
   const pool = new pg.Pool({
     connectionString: config.url,
     max: 10,
+    // A stuck lock or query fails its request (500, retryable) instead of hanging every one.
+    statement_timeout: 30_000,
+    lock_timeout: 10_000,
+    idle_in_transaction_session_timeout: 60_000,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID

@@ -1,7 +1,10 @@
+import { AppError } from '../../errors.js';
 import type { PendingRequest, RequestOutcome } from './ingest.repo.js';
 
 /** Most events written by one transaction; a request is never split across two. */
 const MAX_EVENTS_PER_FLUSH = 20_000;
+/** Most events waiting for a commit; past it, new requests are turned away (503) at once. */
+const MAX_QUEUED_EVENTS = 200_000;
 
 interface Waiting {
   readonly request: PendingRequest;
@@ -16,6 +19,7 @@ interface Waiting {
  */
 export class GroupCommitter {
   #queue: Waiting[] = [];
+  #queuedEvents = 0;
   #flushing: Promise<void> | undefined;
   #scheduled = false;
 
@@ -25,6 +29,14 @@ export class GroupCommitter {
 
   /** Resolves once the request's events are committed (or rejected by a rule), never before. */
   submit(request: PendingRequest): Promise<RequestOutcome> {
+    if (this.#queuedEvents + request.events.length > MAX_QUEUED_EVENTS) {
+      return Promise.reject(
+        new AppError('OVERLOADED', 'Too many events are waiting to be stored; retry shortly.', {
+          headers: { 'retry-after': '1' },
+        }),
+      );
+    }
+    this.#queuedEvents += request.events.length;
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
       this.#schedule();
@@ -68,6 +80,16 @@ export class GroupCommitter {
     }
     const batch = this.#queue.splice(0, take);
     if (batch.length === 0) return;
+    this.#queuedEvents -= events;
+    await this.#commit(batch);
+  }
+
+  /**
+   * Commits a group; if it fails, commits its halves apart, so one request that cannot be stored
+   * fails alone (with 500) and the others are still stored. Each request's 500 is logged with its
+   * request id and this cause, so nothing is logged here.
+   */
+  async #commit(batch: readonly Waiting[]): Promise<void> {
     try {
       const outcomes = await this.write(batch.map((w) => w.request));
       batch.forEach((waiting, i) => {
@@ -76,8 +98,13 @@ export class GroupCommitter {
         else waiting.resolve(outcome);
       });
     } catch (error) {
-      // Each request's 500 is logged with its request id and this cause: no need to log it here.
-      for (const waiting of batch) waiting.reject(error);
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      const middle = Math.ceil(batch.length / 2);
+      await this.#commit(batch.slice(0, middle));
+      await this.#commit(batch.slice(middle));
     }
   }
 }

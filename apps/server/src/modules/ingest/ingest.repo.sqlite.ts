@@ -68,7 +68,6 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
     (
       requests: Parameters<WriteRequests>[0],
       now: number,
-      quotaOf: Parameters<WriteRequests>[2],
       idempotencyCutoff: number,
     ): RequestOutcome[] => {
       const plan = new WritePlan(requests);
@@ -88,7 +87,7 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
       const month = utcMonth(now);
       for (const [projectId, events] of plan.perProject()) {
         const after = addUsage.get(projectId, month, events.length)?.event_count ?? 0;
-        const taken = plan.applyQuota(events, after, quotaOf(projectId));
+        const taken = plan.applyQuota(events, after);
         if (taken !== after) setUsage.run(taken, projectId, month);
       }
 
@@ -126,6 +125,5 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
   );
 
   // `immediate`: take the write lock at BEGIN, so a concurrent writer waits instead of failing.
-  return (requests, now, quotaOf, idempotencyCutoff) =>
-    write.immediate(requests, now, quotaOf, idempotencyCutoff);
+  return (requests, now, idempotencyCutoff) => write.immediate(requests, now, idempotencyCutoff);
 }

@@ -20,6 +20,8 @@ export interface PendingEvent {
 export interface PendingRequest {
   readonly projectId: string;
   readonly keyId: string;
+  /** The project's monthly event quota when the request was admitted; null for none. */
+  readonly quota: number | null;
   readonly events: readonly PendingEvent[];
   /** Claimed in the same transaction as the events: stored if and only if they are. */
   readonly idempotency?: {
@@ -69,7 +71,6 @@ function chunks<T>(items: readonly T[]): T[][] {
 export type WriteRequests = (
   requests: readonly PendingRequest[],
   now: number,
-  quotaOf: (projectId: string) => number | null,
   /** Idempotency records created before this have expired and may be claimed again. */
   idempotencyCutoff: number,
 ) => Promise<RequestOutcome[]>;
@@ -125,7 +126,7 @@ export function createIngestRepo(storage: Storage) {
 export type IngestRepo = ReturnType<typeof createIngestRepo>;
 
 function createPortableWriter(db: Db): WriteRequests {
-  return (requests, now, quotaOf, idempotencyCutoff) =>
+  return (requests, now, idempotencyCutoff) =>
     db.transaction().execute(async (trx) => {
       const plan = new WritePlan(requests);
 
@@ -184,7 +185,7 @@ function createPortableWriter(db: Db): WriteRequests {
           .returning('eventCount')
           .executeTakeFirstOrThrow();
         const after = Number(row.eventCount);
-        const taken = plan.applyQuota(events, after, quotaOf(projectId));
+        const taken = plan.applyQuota(events, after);
         if (taken !== after) {
           await trx
             .updateTable('projectUsage')

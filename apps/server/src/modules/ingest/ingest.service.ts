@@ -88,16 +88,10 @@ export function createIngestService(deps: {
   log: Logger;
 }) {
   const { repo, keys, metrics, projects, limiter, clock, config, log } = deps;
-  const quotas = new Map<string, number | null>();
   let marking: Promise<void> = Promise.resolve();
   const committer = new GroupCommitter(async (requests) => {
     const now = clock.now();
-    const outcomes = await repo.writeRequests(
-      requests,
-      now,
-      (projectId) => quotas.get(projectId) ?? null,
-      now - IDEMPOTENCY_TTL_MS,
-    );
+    const outcomes = await repo.writeRequests(requests, now, now - IDEMPOTENCY_TTL_MS);
     // Off the response path, but awaited by drain() so shutdown never cuts it off.
     marking = keys.markUsed(requests.map((r) => r.keyId)).catch((error: unknown) => {
       log.error({ err: error }, 'could not record API key use');
@@ -160,7 +154,7 @@ export function createIngestService(deps: {
   async function admit(
     context: IngestContext,
     cost: number,
-  ): Promise<{ identity: KeyIdentity; headers: Record<string, string> }> {
+  ): Promise<{ identity: KeyIdentity; headers: Record<string, string>; quota: number | null }> {
     const identity = await keys.identifyKey(bearer(context.authorization));
     if (identity === undefined) {
       throw new AppError('API_KEY_INVALID', 'This API key is unknown, rotated away or revoked.');
@@ -173,7 +167,6 @@ export function createIngestService(deps: {
     }
     const limits = await projects.ingestLimits(identity.projectId);
     if (limits === undefined) throw new AppError('API_KEY_INVALID', 'This API key is unknown.');
-    quotas.set(identity.projectId, limits.monthlyEventQuota);
     const decision = limiter.consume(identity.keyId, cost, limits.rateLimitPerSecond);
     const headers = rateHeaders(limits.rateLimitPerSecond, decision);
     if (!decision.allowed) {
@@ -183,7 +176,7 @@ export function createIngestService(deps: {
         { headers },
       );
     }
-    return { identity, headers };
+    return { identity, headers, quota: limits.monthlyEventQuota };
   }
 
   async function resolveMetric(projectId: string, ref: unknown): Promise<IngestMetric> {
@@ -267,8 +260,7 @@ export function createIngestService(deps: {
   }
 
   async function commit(
-    projectId: string,
-    keyId: string,
+    admitted: { identity: KeyIdentity; quota: number | null },
     events: PendingEvent[],
     idempotency: { key: string; hash: string } | undefined,
     response: ResponseSpec,
@@ -283,13 +275,15 @@ export function createIngestService(deps: {
     };
     try {
       outcome = await committer.submit({
-        projectId,
-        keyId,
+        projectId: admitted.identity.projectId,
+        keyId: admitted.identity.keyId,
+        quota: admitted.quota,
         events,
         ...(idempotency === undefined ? {} : { idempotency: { ...idempotency, response } }),
       });
     } catch (error) {
       forgetFilters(() => false);
+      if (error instanceof AppError) throw error;
       throw new AppError('STORAGE_FAILED', 'The event could not be stored; it is safe to retry.', {
         cause: error,
       });
@@ -312,7 +306,8 @@ export function createIngestService(deps: {
       metricRef: string,
       body: unknown,
     ): Promise<IngestReply> {
-      const { identity, headers } = await admit(context, 1);
+      const admitted = await admit(context, 1);
+      const { identity, headers } = admitted;
       try {
         const reply = await idempotent(
           identity.projectId,
@@ -321,13 +316,7 @@ export function createIngestService(deps: {
           async (idempotency) => {
             const event = await prepare(identity.projectId, metricRef, body);
             const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
-            const outcomes = await commit(
-              identity.projectId,
-              identity.keyId,
-              [event],
-              idempotency,
-              spec,
-            );
+            const outcomes = await commit(admitted, [event], idempotency, spec);
             const [outcome] = outcomes;
             if (outcome === undefined || !outcome.ok) {
               throw new AppError(
@@ -367,7 +356,8 @@ export function createIngestService(deps: {
           `A batch holds 1 to ${config.ingest.maxBatchEvents} events.`,
         );
       }
-      const { identity, headers } = await admit(context, list.length);
+      const admitted = await admit(context, list.length);
+      const { identity, headers } = admitted;
       const reply = await idempotent(
         identity.projectId,
         context,
@@ -389,9 +379,7 @@ export function createIngestService(deps: {
           }
           const spec: ResponseSpec = { kind: 'batch', results, positions };
           const outcomes =
-            events.length === 0
-              ? []
-              : await commit(identity.projectId, identity.keyId, events, idempotency, spec);
+            events.length === 0 ? [] : await commit(admitted, events, idempotency, spec);
           return { status: 200, headers: {}, body: responseBody(spec, outcomes) };
         },
       ).catch((error: unknown) => {

@@ -203,7 +203,9 @@ export class WritePlan {
    * Given the usage counter after adding this commit's events, refuses the ones past the quota
    * and returns how many were really taken (what the counter must say).
    */
-  applyQuota(events: ReadonlyArray<[number, number]>, after: number, quota: number | null): number {
+  applyQuota(events: ReadonlyArray<[number, number]>, after: number): number {
+    const [first] = events;
+    const quota = first === undefined ? null : (this.requests[first[0]]?.quota ?? null);
     if (quota === null || after <= quota) return after;
     const over = Math.min(events.length, after - quota);
     for (const [r, e] of events.slice(events.length - over)) {
