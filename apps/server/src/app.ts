@@ -97,8 +97,9 @@ async function assembleApp(
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   const ingest = createIngestService({
     repo: createIngestRepo(storage),
@@ -143,8 +144,6 @@ async function assembleApp(
   });
 
   await app.register(errorHandlerPlugin);
-  await app.register(sameOriginPlugin);
-  await app.register(cookie);
   app.addSchema(ProblemSchema);
   await app.register(swagger, {
     refResolver: {
@@ -171,10 +170,16 @@ async function assembleApp(
 
   const deps = { services, session: createSessionHelpers(services.accounts, config) };
   await app.register(systemRoutes, { storage });
-  await app.register(accountsRoutes, deps);
-  await app.register(projectsRoutes, deps);
-  await app.register(keysRoutes, deps);
-  await app.register(metricsRoutes, deps);
+  // The management API, in its own scope: cookies and the same-origin check are its concern,
+  // and stay off the ingestion hot path.
+  await app.register(async (api) => {
+    await api.register(sameOriginPlugin);
+    await api.register(cookie);
+    await api.register(accountsRoutes, deps);
+    await api.register(projectsRoutes, deps);
+    await api.register(keysRoutes, deps);
+    await api.register(metricsRoutes, deps);
+  });
   await app.register(ingestRoutes, { ingest, maxBatchEvents: config.ingest.maxBatchEvents });
   return app;
 }

@@ -78,8 +78,9 @@ export async function ingestRoutes(
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(new AppError('BAD_REQUEST', 'Send events as application/json.'), undefined);
   });
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(CORS_HEADERS);
+    done();
   });
 
   const context = (headers: Record<string, string | string[] | undefined>) => ({

@@ -20,6 +20,7 @@ import { type BatchResult, filtersJson, type ResponseSpec, responseBody } from '
 /** Documented limits on the filters a metric accumulates. */
 export const FILTER_LIMITS = { maxKeysPerMetric: 20, maxValuesPerKey: 1_000 } as const;
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+const SEEN_FILTERS_LIMIT = 10_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface IngestContext {
@@ -114,8 +115,13 @@ export function createIngestService(deps: {
         }
         return byKey;
       });
-      seen.catch(() => seenFilters.delete(metricId));
-      seenFilters.set(metricId, seen);
+      const loading = seen;
+      loading.catch(() => {
+        if (seenFilters.get(metricId) === loading) seenFilters.delete(metricId);
+      });
+      // Bounded: past this many metrics, start again (each is reloaded on its next event).
+      if (seenFilters.size >= SEEN_FILTERS_LIMIT) seenFilters.clear();
+      seenFilters.set(metricId, loading);
     }
     return seen;
   }
