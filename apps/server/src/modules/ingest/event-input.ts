@@ -36,6 +36,8 @@ export interface EventInput {
 
 export class EventRejected extends AppError {}
 
+const MICROS_PER_UNIT = 10n ** BigInt(DECIMAL_PLACES);
+
 function reject(code: ErrorCode, detail: string): EventRejected {
   return new EventRejected(code, detail);
 }
@@ -61,6 +63,8 @@ export function toMicros(value: unknown): bigint {
       `"value" must be smaller than ${EVENT_LIMITS.maxAbsValue} in absolute value.`,
     );
   }
+  // Whole numbers (the common case) need no decimal arithmetic: below 10^12 they are exact.
+  if (Number.isInteger(value)) return BigInt(value) * MICROS_PER_UNIT;
   // The shortest decimal that round-trips the double: what the client wrote, digit for digit,
   // whenever it wrote at most 15 significant digits.
   const [mantissa = '0', exponentText] = Math.abs(value).toString().split('e');

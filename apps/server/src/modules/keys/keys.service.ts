@@ -47,7 +47,7 @@ export function createKeysService(deps: {
   bus: InvalidationBus;
 }) {
   const { repo, authorize, clock, bus } = deps;
-  // Active keys by secret hash. Rotation and revocation evict by key id through the bus, so the
+  // Active keys by their secret. Rotation and revocation evict by key id through the bus, so the
   // key stops working on the next request here; the TTL bounds it for changes made elsewhere.
   const cache = new TtlCache<string, KeyIdentity>(clock, SHARED_CACHE_TTL_MS, CACHE_LIMIT);
   const lastMarked = new Map<string, number>();
@@ -119,14 +119,14 @@ export function createKeysService(deps: {
     /** The project and scope of an active key, or undefined for anything else. */
     async identifyKey(secret: string): Promise<KeyIdentity | undefined> {
       if (!API_KEY_PATTERN.test(secret)) return undefined;
-      const hash = sha256Hex(secret);
-      const cached = cache.get(hash);
+      // Keyed by the secret itself, so a cached key costs no hashing; only misses hash it.
+      const cached = cache.get(secret);
       if (cached !== undefined) return cached;
       const generation = cache.generation;
-      const row = await repo.findActiveKeyByHash(hash);
+      const row = await repo.findActiveKeyByHash(sha256Hex(secret));
       if (row === undefined) return undefined;
       const identity: KeyIdentity = { keyId: row.id, projectId: row.projectId, scope: row.scope };
-      cache.set(hash, identity, generation);
+      cache.set(secret, identity, generation);
       return identity;
     },
 
