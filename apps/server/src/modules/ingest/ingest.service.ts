@@ -94,9 +94,12 @@ export function createIngestService(deps: {
     const now = clock.now();
     const outcomes = await repo.writeRequests(requests, now, now - IDEMPOTENCY_TTL_MS);
     // Off the response path, but awaited by drain() so shutdown never cuts it off.
-    marking = keys.markUsed(requests.map((r) => r.keyId)).catch((error: unknown) => {
-      log.error({ err: error }, 'could not record API key use');
-    });
+    const keyIds = requests.map((r) => r.keyId);
+    marking = marking
+      .then(() => keys.markUsed(keyIds))
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'could not record API key use');
+      });
     return outcomes;
   });
   const inFlight = new Set<string>();
