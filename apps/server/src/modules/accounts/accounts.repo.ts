@@ -4,6 +4,11 @@ import { isUniqueViolation } from '../../storage/dialect.js';
 import type { NewUserRow, UserRow } from '../../storage/schema.js';
 
 export function createAccountsRepo(db: Db) {
+  const findUserByEmail = (email: string): Promise<UserRow | undefined> =>
+    db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  const findUserById = (id: string): Promise<UserRow | undefined> =>
+    db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+
   return {
     /**
      * Inserts a user; the first user of the instance becomes its administrator.
@@ -19,8 +24,17 @@ export function createAccountsRepo(db: Db) {
           })
           .execute();
       } catch (error) {
-        if (isUniqueViolation(error)) return undefined;
-        throw error;
+        if (!isUniqueViolation(error)) throw error;
+        // Either the e-mail is taken, or another first sign-up became the administrator meanwhile.
+        if ((await findUserByEmail(row.email)) !== undefined) return undefined;
+        await db
+          .insertInto('users')
+          .values({ ...row, isAdmin: 0 })
+          .execute()
+          .catch((retry: unknown) => {
+            if (!isUniqueViolation(retry)) throw retry;
+          });
+        return findUserById(row.id);
       }
       return db.selectFrom('users').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
     },
@@ -30,13 +44,9 @@ export function createAccountsRepo(db: Db) {
       return row?.id;
     },
 
-    findUserByEmail(email: string): Promise<UserRow | undefined> {
-      return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-    },
+    findUserByEmail,
 
-    findUserById(id: string): Promise<UserRow | undefined> {
-      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-    },
+    findUserById,
 
     async insertSession(session: {
       id: string;

@@ -10,6 +10,16 @@ for (const dialect of DIALECTS) {
     });
     afterAll(() => ctx.close());
 
+    it('makes exactly one administrator of simultaneous first sign-ups', async () => {
+      const fresh = await createTestApp(dialect);
+      try {
+        const sessions = await Promise.all(Array.from({ length: 5 }, () => signUp(fresh.app)));
+        expect(sessions.filter((s) => s.user.isAdmin)).toHaveLength(1);
+      } finally {
+        await fresh.close();
+      }
+    });
+
     it('makes the first account the instance admin and no other', async () => {
       const first = await signUp(ctx.app);
       const second = await signUp(ctx.app);

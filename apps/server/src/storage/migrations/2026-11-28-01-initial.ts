@@ -13,6 +13,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
+  // One administrator: two first sign-ups at the same instant cannot both become it.
+  await sql`create unique index users_one_admin on users (is_admin) where is_admin = 1`.execute(db);
 
   await db.schema
     .createTable('sessions')
