@@ -66,51 +66,29 @@ try {
         .eventCount,
     );
 
+  /** Single events to one of the servers, as fast as 32 keep-alive connections go (or at a rate). */
+  const singles = (target: Server, seconds: number, rate?: number) =>
+    load({
+      url: `${target.url}/event/v1/requests`,
+      body: single,
+      headers: target === server ? auth : {},
+      connections: CONNECTIONS,
+      seconds,
+      ...(rate === undefined ? {} : { rate }),
+    });
+
   console.log(`warming up (${os.cpus().length} cores)…`);
-  await load({
-    url: `${baseline.url}/event/v1/requests`,
-    body: single,
-    connections: CONNECTIONS,
-    seconds: 2,
-  });
-  await load({
-    url: `${server.url}/event/v1/requests`,
-    body: single,
-    headers: auth,
-    connections: CONNECTIONS,
-    seconds: 2,
-  });
+  await singles(baseline, 2);
+  await singles(server, 2);
 
   const storedBefore = await storedEvents();
   const baselineRuns = [];
   const floorRuns = [];
   const singleRuns = [];
   for (let run = 1; run <= RUNS; run++) {
-    floorRuns.push(
-      await load({
-        url: `${floor.url}/event/v1/requests`,
-        body: single,
-        connections: CONNECTIONS,
-        seconds: SECONDS,
-      }),
-    );
-    baselineRuns.push(
-      await load({
-        url: `${baseline.url}/event/v1/requests`,
-        body: single,
-        connections: CONNECTIONS,
-        seconds: SECONDS,
-      }),
-    );
-    singleRuns.push(
-      await load({
-        url: `${server.url}/event/v1/requests`,
-        body: single,
-        headers: auth,
-        connections: CONNECTIONS,
-        seconds: SECONDS,
-      }),
-    );
+    floorRuns.push(await singles(floor, SECONDS));
+    baselineRuns.push(await singles(baseline, SECONDS));
+    singleRuns.push(await singles(server, SECONDS));
     console.log(
       `run ${run}: fastify floor ${floorRuns.at(-1)?.requestsPerSec} req/s, baseline ${baselineRuns.at(-1)?.requestsPerSec} req/s, measurely ${singleRuns.at(-1)?.requestsPerSec} events/s`,
     );
@@ -118,18 +96,7 @@ try {
   const maxRate = median(singleRuns.map((r) => r.requestsPerSec));
   const halfRate = Math.round(maxRate / 2);
   const halfRuns = [];
-  for (let run = 1; run <= RUNS; run++) {
-    halfRuns.push(
-      await load({
-        url: `${server.url}/event/v1/requests`,
-        body: single,
-        headers: auth,
-        connections: CONNECTIONS,
-        seconds: SECONDS,
-        rate: halfRate,
-      }),
-    );
-  }
+  for (let run = 1; run <= RUNS; run++) halfRuns.push(await singles(server, SECONDS, halfRate));
   const rssMb = server.process.pid === undefined ? 0 : peakRssMb(server.process.pid);
 
   const batchRuns = [];

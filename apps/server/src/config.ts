@@ -101,6 +101,11 @@ export const ENV_VARS = {
 
 type EnvName = keyof typeof ENV_VARS;
 
+/** The process's environment: read here only, as everything that comes from it. */
+export function processEnvironment(): Env {
+  return process.env;
+}
+
 /**
  * Parses the environment once. Every bad variable is reported together, so one restart fixes
  * them all. This module is the only reader of `process.env`.

@@ -1,16 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { uniqueEmail } from '../test/factories.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../test/harness.js';
+import { freePort, SERVER_BIN, TSX_LOADER } from '../test/processes.js';
 import { runCli } from './main.js';
 
 interface CliResult {
@@ -553,22 +552,6 @@ for (const dialect of DIALECTS) {
   });
 }
 
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = path.join(REPO_ROOT, 'apps/server/src/cli/bin.ts');
-const TSX = path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('cli serve (a real process, SQLite)', () => {
   let cwd: string;
   let child: ChildProcess | undefined;
@@ -588,7 +571,7 @@ describe('cli serve (a real process, SQLite)', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
     delete env.DATABASE_URL;
     delete env.LOG_LEVEL;
-    const proc = spawn(process.execPath, ['--import', TSX, BIN, 'serve'], {
+    const proc = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_BIN, 'serve'], {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

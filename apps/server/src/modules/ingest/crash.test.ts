@@ -1,26 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { uniqueEmail } from '../../test/factories.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/harness.js';
+import { freePort, SERVER_BIN, TSX_LOADER } from '../../test/processes.js';
 
 /**
  * Durability under `kill -9`: a real server process is killed mid-load, restarted on the same
  * database, and every event it acknowledged must still be counted; retries with the same
  * Idempotency-Key then complete the picture without counting anything twice.
  */
-
-const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
-const BIN = path.join(REPO_ROOT, 'apps/server/src/cli/bin.ts');
-const TSX = path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
 
 const WORKERS = 16;
 const LOAD_MS = 1_500;
@@ -63,18 +58,6 @@ function makeEvent(runId: string, index: number): SentEvent {
     body: `{"value":${value},"filters":{"worker":"w${index % WORKERS}"}}`,
     micros: micros(value),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -121,7 +104,7 @@ for (const dialect of DIALECTS) {
 
     async function startServer(): Promise<Server> {
       const port = await freePort();
-      const proc = spawn(process.execPath, ['--import', TSX, BIN, 'serve'], {
+      const proc = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_BIN, 'serve'], {
         cwd,
         env: {
           ...process.env,
