@@ -17,8 +17,8 @@ export interface BatchResult {
 }
 
 /**
- * How to build a request's response from its outcomes. It is data, not a function, so a writer
- * in another thread can store the response of an idempotent request in the same transaction.
+ * How to build a request's response from its outcomes: the writer stores it with an idempotent
+ * request's key, in the same transaction, and the HTTP layer sends the same thing.
  */
 export type ResponseSpec =
   | { readonly kind: 'single'; readonly metricId: string }
@@ -61,6 +61,7 @@ export const ROLLUP_LEVELS = [
   { name: 'day', ms: 86_400_000 },
 ] as const;
 export type RollupLevel = (typeof ROLLUP_LEVELS)[number]['name'];
+const [MINUTE, HOUR, DAY] = ROLLUP_LEVELS;
 
 export interface RollupCell {
   readonly metricId: string;
@@ -230,7 +231,7 @@ export class WritePlan {
     const combos = new Map<string, RollupCell & { filters: PendingEvent['filters'] }>();
     const metrics = new Map<string, MetricDelta>();
     for (const [, , , event] of this.live()) {
-      const bucket = floorTo(event.ts, 60_000);
+      const bucket = floorTo(event.ts, MINUTE.ms);
       const id = `${event.metricId}\u0000${bucket}\u0000${event.filtersJson}`;
       let combo = combos.get(id);
       if (combo === undefined) {
@@ -275,8 +276,8 @@ export class WritePlan {
     const hour = new Map<string, RollupCell>();
     const day = new Map<string, RollupCell>();
     for (const cell of minute.values()) {
-      addCell(hour, cell.metricId, floorTo(cell.bucket, 3_600_000), cell.dims, cell);
-      addCell(day, cell.metricId, floorTo(cell.bucket, 86_400_000), cell.dims, cell);
+      addCell(hour, cell.metricId, floorTo(cell.bucket, HOUR.ms), cell.dims, cell);
+      addCell(day, cell.metricId, floorTo(cell.bucket, DAY.ms), cell.dims, cell);
     }
     return {
       cells: { minute: [...minute.values()], hour: [...hour.values()], day: [...day.values()] },
