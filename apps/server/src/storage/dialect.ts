@@ -23,7 +23,7 @@ export interface OpenedDialect {
  * Opens a SQLite file the way every connection to it must be: WAL (readers never block the
  * writer), synchronous=FULL (a commit survives power loss), foreign keys on.
  */
-export function openSqliteFile(file: string): SQLite.Database {
+function openSqliteFile(file: string): SQLite.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');

@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
+import { micros } from '../../test/assertions.js';
 import { uniqueEmail } from '../../test/factories.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/harness.js';
 import { freePort, SERVER_BIN, TSX_LOADER } from '../../test/processes.js';
@@ -35,14 +36,6 @@ interface SentEvent {
 }
 
 /** "12.01" → 12010000n: the decimal text of a total, in micro-units, without floating point. */
-function micros(decimal: string): bigint {
-  const match = /^(-?)(\d+)(?:\.(\d{1,6}))?$/.exec(decimal);
-  if (match === null) throw new Error(`not a decimal: ${decimal}`);
-  const [, sign, whole = '0', fraction = ''] = match;
-  const value = BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
-  return sign === '-' ? -value : value;
-}
-
 function sum(events: Iterable<SentEvent>): bigint {
   let total = 0n;
   for (const event of events) total += event.micros;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../errors.js';
+import { micros } from '../../test/assertions.js';
 import { call, createMetric, createProject, type Session, signUp } from '../../test/factories.js';
 import { createTestApp, DIALECTS, type TestContext, type TestDialect } from '../../test/harness.js';
 
@@ -104,14 +105,6 @@ function withBadUtf8(rng: Rng, text: string): Buffer {
 }
 
 /** "12.01" → 12010000n. */
-function micros(decimal: string): bigint {
-  const match = /^(-?)(\d+)(?:\.(\d{1,6}))?$/.exec(decimal);
-  if (match === null) throw new Error(`not a decimal: ${decimal}`);
-  const [, sign, whole = '0', fraction = ''] = match;
-  const value = BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
-  return sign === '-' ? -value : value;
-}
-
 interface FuzzMetric {
   readonly id: string;
   readonly name: string;

@@ -3,15 +3,13 @@ import { utcMonth } from '../../lib/time.js';
 import type { RequestOutcome, WriteRequests } from './ingest.repo.js';
 import { ROLLUP_LEVELS, WritePlan } from './write-plan.js';
 
+type SyncWriteRequests = (...args: Parameters<WriteRequests>) => Awaited<ReturnType<WriteRequests>>;
+
 /**
  * The group commit on SQLite: prepared statements on the native handle, run synchronously inside
  * one transaction, so nothing else interleaves with it and no SQL is built per commit. It makes
  * the same decisions as the portable writer, through the same WritePlan.
  */
-export type SyncWriteRequests = (
-  ...args: Parameters<WriteRequests>
-) => Awaited<ReturnType<WriteRequests>>;
-
 export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests {
   const claim = database.prepare<[string, string, string, number, number], { key: string }>(
     `insert into idempotency_keys (project_id, key, request_hash, response, created_at)

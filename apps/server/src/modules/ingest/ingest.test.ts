@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../../test/assertions.js';
 import {
   call,
   createMetric,
@@ -86,12 +87,6 @@ function sendBatch(
 
 function expectOk(response: LightMyRequestResponse): void {
   expect(response.statusCode, response.body).toBe(200);
-}
-
-function expectProblem(response: LightMyRequestResponse, status: number, code: string): void {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toContain('application/problem+json');
-  expect(response.json()).toMatchObject({ status, code });
 }
 
 async function metricView(

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../../test/assertions.js';
 import {
   call,
   createMetric,
@@ -15,15 +16,6 @@ import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js
 
 const SECRET = /^mly_[0-9A-Za-z]{32}$/;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-function expectProblem(response: LightMyRequestResponse, status: number, code: string): void {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toContain('application/problem+json');
-  const problem = response.json();
-  expect(problem).toMatchObject({ status, code });
-  expect(typeof problem.requestId).toBe('string');
-  expect(problem.requestId).toBe(response.headers['x-request-id']);
-}
 
 interface Key {
   id: string;

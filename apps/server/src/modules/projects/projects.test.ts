@@ -1,6 +1,6 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../http.js';
+import { expectProblem } from '../../test/assertions.js';
 import {
   addMember,
   call,
@@ -23,16 +23,6 @@ const EVERY_ROLE: readonly Role[] = ['owner', 'admin', 'developer', 'guest'];
 const MANAGERS: readonly Role[] = ['owner', 'admin'];
 
 /** An error answer: problem+json with a stable code, its status and the request id. */
-function expectProblem(response: LightMyRequestResponse, status: number, code: string): void {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toContain('application/problem+json');
-  const problem = response.json();
-  expect(problem).toMatchObject({ status, code });
-  expect(typeof problem.requestId).toBe('string');
-  expect(problem.requestId).not.toBe('');
-  expect(problem.requestId).toBe(response.headers['x-request-id']);
-}
-
 /** A fresh project owned by a fresh user. */
 interface Scene {
   readonly app: App;
