@@ -231,8 +231,9 @@ for (const dialect of DIALECTS) {
       // The kill really happened mid-load: requests were in flight and some were acknowledged.
       expect(inFlightAtKill).toBeGreaterThan(0);
       expect(ackedAtKill).toBeGreaterThanOrEqual(MIN_ACKED);
+      // Usually some are unacknowledged; not always: a response already on the wire when the
+      // signal lands still arrives. Either way the checks below hold.
       const unacked = sent.filter((event) => !acked.has(event));
-      expect(unacked.length).toBeGreaterThan(0);
 
       const second = await startServer();
 
