@@ -10,14 +10,19 @@ import { type Clock, systemClock } from './lib/clock.js';
 import type { CounterStore } from './lib/counter-store.js';
 import { MemoryRateLimiter, type RateLimiter } from './lib/rate-limiter.js';
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
+import { exportRoutes } from './modules/export/export.routes.js';
 import { createIngestRepo } from './modules/ingest/ingest.repo.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { createIngestService } from './modules/ingest/ingest.service.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
+import { liveRoutes } from './modules/live/live.routes.js';
+import { LiveHub } from './modules/live/live-hub.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { projectsRoutes } from './modules/projects/projects.routes.js';
+import { queryRoutes } from './modules/query/query.routes.js';
 import { systemRoutes } from './modules/system/system.routes.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
+import { createReaderAuth } from './plugins/reader.js';
 import { sameOriginPlugin } from './plugins/same-origin.js';
 import { createSessionHelpers } from './plugins/session.js';
 import { createServices } from './services.js';
@@ -101,6 +106,7 @@ async function assembleApp(
     reply.header('x-request-id', request.id);
     done();
   });
+  const live = new LiveHub({ services, log: app.log });
   const ingest = createIngestService({
     repo: createIngestRepo(storage),
     keys: services.keys,
@@ -110,6 +116,7 @@ async function assembleApp(
     clock,
     config,
     log: app.log,
+    onCommitted: (changes) => live.publish(changes),
   });
   const purge = setInterval(() => {
     ingest.purgeExpiredIdempotencyKeys().catch((error: unknown) => {
@@ -117,6 +124,10 @@ async function assembleApp(
     });
   }, 3_600_000);
   purge.unref();
+  // Open event streams never finish on their own: end them before the server waits for requests.
+  app.addHook('preClose', async () => {
+    live.close();
+  });
   // Requests still in flight finish before this runs; then the last commits, then the database.
   app.addHook('onClose', async () => {
     clearInterval(purge);
@@ -168,7 +179,8 @@ async function assembleApp(
     },
   });
 
-  const deps = { services, session: createSessionHelpers(services.accounts, config) };
+  const session = createSessionHelpers(services.accounts, config);
+  const deps = { services, session, reader: createReaderAuth(services.keys, session) };
   await app.register(systemRoutes, { storage });
   // The management API, in its own scope: cookies and the same-origin check are its concern,
   // and stay off the ingestion hot path.
@@ -179,6 +191,9 @@ async function assembleApp(
     await api.register(projectsRoutes, deps);
     await api.register(keysRoutes, deps);
     await api.register(metricsRoutes, deps);
+    await api.register(queryRoutes, deps);
+    await api.register(liveRoutes, { ...deps, live });
+    await api.register(exportRoutes, { ...deps, storage });
   });
   await app.register(ingestRoutes, { ingest, maxBatchEvents: config.ingest.maxBatchEvents });
   return app;

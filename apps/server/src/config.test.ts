@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         backfillMs: 365 * 86_400_000,
         maxBatchEvents: 1000,
       },
+      query: { maxRangeDays: 0, maxBuckets: 5000 },
       login: { maxFailuresPerAccount: 10, maxAttemptsPerIp: 100, windowMs: 900_000 },
     });
   });

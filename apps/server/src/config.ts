@@ -32,6 +32,12 @@ export interface Config {
     /** Events per batch request. */
     readonly maxBatchEvents: number;
   };
+  readonly query: {
+    /** Longest range a query may span, in days; 0 for unlimited. A project can set its own. */
+    readonly maxRangeDays: number;
+    /** Most buckets one series may return (per group). */
+    readonly maxBuckets: number;
+  };
   readonly login: {
     /** Failed sign-ins allowed per account within the window. */
     readonly maxFailuresPerAccount: number;
@@ -88,6 +94,14 @@ export const ENV_VARS = {
     help: 'How many days back an event timestamp may reach.',
   },
   MEASURELY_MAX_BATCH_EVENTS: { default: '1000', help: 'Events per batch request.' },
+  MEASURELY_MAX_QUERY_DAYS: {
+    default: '0',
+    help: 'Longest range a chart or export may span, in days, 0 for unlimited; a project can set its own.',
+  },
+  MEASURELY_MAX_BUCKETS: {
+    default: '5000',
+    help: 'Most buckets one series may return; a longer one must use a coarser granularity.',
+  },
   MEASURELY_LOGIN_MAX_FAILURES: {
     default: '10',
     help: 'Failed sign-ins per account per window before 429.',
@@ -168,6 +182,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       monthlyEventQuota: int('MEASURELY_MONTHLY_EVENT_QUOTA', 0, Number.MAX_SAFE_INTEGER),
       backfillMs: int('MEASURELY_BACKFILL_DAYS', 0, 36_500) * 86_400_000,
       maxBatchEvents: int('MEASURELY_MAX_BATCH_EVENTS', 1, 100_000),
+    },
+    query: {
+      maxRangeDays: int('MEASURELY_MAX_QUERY_DAYS', 0, 36_500),
+      maxBuckets: int('MEASURELY_MAX_BUCKETS', 1, 1_000_000),
     },
     login: {
       maxFailuresPerAccount: int('MEASURELY_LOGIN_MAX_FAILURES', 1, 1_000_000),

@@ -7,6 +7,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
+import type { ReaderAuth } from './plugins/reader.js';
 import type { SessionHelpers } from './plugins/session.js';
 import type { Services } from './services.js';
 
@@ -22,6 +23,8 @@ export type App = FastifyInstance<
 export interface RouteDeps {
   readonly services: Services;
   readonly session: SessionHelpers;
+  /** Read access: a member's session or a `read` API key. */
+  readonly reader: ReaderAuth;
 }
 
 export const ProblemSchema = Type.Object(

@@ -33,12 +33,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stopping ??= (async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      // Halfway through the grace period, connections still open (a keep-alive socket that
+      // never sent a request keeps close() waiting) are cut; at the end, the process gives up.
+      const cut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS / 2);
       const timer = setTimeout(() => {
         app.log.error('shutdown took too long; exiting');
         process.exit(1);
       }, SHUTDOWN_GRACE_MS);
+      cut.unref();
       timer.unref();
       await app.close();
+      clearTimeout(cut);
       clearTimeout(timer);
       resolveClosed();
     })();

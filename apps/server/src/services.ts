@@ -11,6 +11,8 @@ import { createMetricsService } from './modules/metrics/metrics.service.js';
 import { createProjectAccess } from './modules/projects/project-access.js';
 import { createProjectsRepo } from './modules/projects/projects.repo.js';
 import { createProjectsService } from './modules/projects/projects.service.js';
+import { createQueryRepo } from './modules/query/query.repo.js';
+import { createQueryService } from './modules/query/query.service.js';
 import type { Storage } from './storage/database.js';
 
 export interface ServiceDeps {
@@ -44,9 +46,10 @@ export function createServices({ storage, config, clock, attempts, bus: givenBus
     clock,
     findUserIdByEmail: async (email) => (await accounts.getUserByEmail(email)).id,
     bus,
-    defaults: config.ingest,
+    defaults: { ...config.ingest, maxQueryRangeDays: config.query.maxRangeDays },
   });
-  return { accounts, projects, keys, metrics };
+  const query = createQueryService({ repo: createQueryRepo(db), metrics, clock, config });
+  return { accounts, projects, keys, metrics, query };
 }
 
 export type Services = ReturnType<typeof createServices>;

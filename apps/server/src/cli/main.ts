@@ -11,6 +11,7 @@ import { keyRevoke } from './commands/key-revoke.js';
 import { keyRotate } from './commands/key-rotate.js';
 import { memberAdd } from './commands/member-add.js';
 import { metricCreate } from './commands/metric-create.js';
+import { metricSeries } from './commands/metric-series.js';
 import { metricShow } from './commands/metric-show.js';
 import { projectCreate } from './commands/project-create.js';
 import { projectLimits } from './commands/project-limits.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   memberAdd,
   metricCreate,
   metricShow,
+  metricSeries,
   keyCreate,
   keyList,
   keyRotate,

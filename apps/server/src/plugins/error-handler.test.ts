@@ -123,7 +123,7 @@ for (const dialect of DIALECTS) {
       > = [
         ['PUT', '/api/projects', ['GET', 'POST']],
         ['POST', '/healthz', ['GET']],
-        ['DELETE', '/api/auth/me', ['GET']],
+        ['DELETE', '/api/auth/me', ['GET', 'PATCH']],
         ['PUT', '/api/projects/some-id', ['GET', 'PATCH', 'DELETE']],
         ['PATCH', '/api/projects/some-id/keys/some-key', ['DELETE']],
         ['GET', '/api/auth/login', ['POST']],

@@ -20,13 +20,22 @@ function toAppError(error: FastifyError): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error.validation !== undefined) {
     const context = error.validationContext ?? 'body';
-    return validationError(
-      error.validation.map((v) => ({
-        pointer: `${context === 'body' ? '' : `/${context}`}${v.instancePath || ''}${
-          v.keyword === 'required' ? `/${String(v.params.missingProperty)}` : ''
-        }`.replace(/^$/, '/'),
-        message: v.message ?? 'is invalid',
-      })),
+    const errors = error.validation.map((v) => ({
+      pointer: `${context === 'body' ? '' : `/${context}`}${v.instancePath || ''}${
+        v.keyword === 'required' ? `/${String(v.params.missingProperty)}` : ''
+      }`.replace(/^$/, '/'),
+      message:
+        // A query parameter given twice arrives as an array.
+        context === 'querystring' && v.keyword === 'type'
+          ? 'must be given once, as text'
+          : (v.message ?? 'is invalid'),
+    }));
+    if (context !== 'querystring') return validationError(errors);
+    const [first] = errors;
+    return new AppError(
+      'QUERY_INVALID',
+      first === undefined ? 'The query string is invalid.' : `${first.pointer}: ${first.message}`,
+      { extensions: { errors } },
     );
   }
   switch (error.code) {

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, Migrator, sql } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
-import { createDialect, type DialectName } from './dialect.js';
+import { createDialect, type DialectName, type SqlQuery } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -12,6 +12,13 @@ export interface Storage {
   readonly dialect: DialectName;
   /** The SQLite handle under `db`, for the native event writer; undefined on PostgreSQL. */
   readonly sqlite: SQLite.Database | undefined;
+  /**
+   * A read-only query's rows, at most `chunkSize` at a time, for results too big to hold: on
+   * SQLite from a read-only connection of its own, on PostgreSQL from a cursor on a pooled
+   * client. Finish or `break` out of the loop to release it. Column names come back as the SQL
+   * writes them (no camel-casing) and 64-bit columns as the driver reads them: cast to text.
+   */
+  streamRows<R>(query: SqlQuery, chunkSize: number): AsyncGenerator<R[], void>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -31,6 +38,8 @@ export async function openStorage(config: DatabaseConfig): Promise<Storage> {
     db,
     dialect: config.dialect,
     sqlite: opened.sqlite,
+    streamRows: <R>(query: SqlQuery, chunkSize: number) =>
+      opened.streamRows(query, chunkSize) as AsyncGenerator<R[], void>,
     ping: async () => {
       try {
         await sql`select 1`.execute(db);

@@ -1,8 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  type Dialect,
+  type Kysely,
+  PostgresDialect,
+  type RawBuilder,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+} from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { DatabaseConfig } from '../config.js';
 
 /**
@@ -13,10 +22,20 @@ export type DialectName = DatabaseConfig['dialect'];
 
 const INT8_OID = 20;
 
+/** SQL in the dialect's own placeholder syntax, with its parameters: what `.compile()` gives. */
+export interface SqlQuery {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
+/** A read-only query's rows, a chunk at a time; ending the iteration releases the connection. */
+export type RowStream = (query: SqlQuery, chunkSize: number) => AsyncGenerator<unknown[], void>;
+
 export interface OpenedDialect {
   readonly dialect: Dialect;
   /** The SQLite handle itself, for the native event writer; undefined on PostgreSQL. */
   readonly sqlite: SQLite.Database | undefined;
+  readonly streamRows: RowStream;
 }
 
 /**
@@ -36,7 +55,11 @@ function openSqliteFile(file: string): SQLite.Database {
 export function createDialect(config: DatabaseConfig): OpenedDialect {
   if (config.dialect === 'sqlite') {
     const database = openSqliteFile(config.file);
-    return { dialect: new SqliteDialect({ database }), sqlite: database };
+    return {
+      dialect: new SqliteDialect({ database }),
+      sqlite: database,
+      streamRows: (query, chunkSize) => streamSqliteRows(database, query, chunkSize),
+    };
   }
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -52,7 +75,105 @@ export function createDialect(config: DatabaseConfig): OpenedDialect {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  return { dialect: new PostgresDialect({ pool }), sqlite: undefined };
+  return {
+    dialect: new PostgresDialect({ pool }),
+    sqlite: undefined,
+    streamRows: (query, chunkSize) => streamPostgresRows(pool, query, chunkSize),
+  };
+}
+
+/**
+ * Iterates on a read-only connection of its own: a better-sqlite3 iterator keeps its connection
+ * busy until it ends, and the main one must stay free for the event writer. WAL lets the reader
+ * keep its snapshot while commits go on. An in-memory database has no second connection: pages.
+ */
+async function* streamSqliteRows(
+  main: SQLite.Database,
+  query: SqlQuery,
+  chunkSize: number,
+): AsyncGenerator<unknown[], void> {
+  if (main.memory) {
+    const page = main.prepare(`select * from (${query.sql}) limit ? offset ?`);
+    for (let offset = 0; ; offset += chunkSize) {
+      const rows = page.all(...query.parameters, chunkSize, offset);
+      if (rows.length > 0) yield rows;
+      if (rows.length < chunkSize) return;
+    }
+  }
+  const reader = new SQLite(main.name, { readonly: true, fileMustExist: true });
+  try {
+    reader.pragma('busy_timeout = 5000');
+    let chunk: unknown[] = [];
+    for (const row of reader.prepare(query.sql).iterate(...query.parameters)) {
+      chunk.push(row);
+      if (chunk.length === chunkSize) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+  } finally {
+    reader.close();
+  }
+}
+
+/**
+ * A pg-cursor on a client of the pool, in a read-only transaction: one snapshot for the whole
+ * read. The pool's statement_timeout would cut a long download (a suspended portal stays one
+ * statement), so the transaction lifts it; a failed client is discarded rather than reused.
+ */
+async function* streamPostgresRows(
+  pool: pg.Pool,
+  query: SqlQuery,
+  chunkSize: number,
+): AsyncGenerator<unknown[], void> {
+  const client = await pool.connect();
+  let cursor: Cursor<unknown> | undefined;
+  let failed = false;
+  try {
+    await client.query('begin read only');
+    await client.query('set local statement_timeout = 0');
+    cursor = client.query(new Cursor<unknown>(query.sql, [...query.parameters]));
+    for (;;) {
+      const rows = await cursor.read(chunkSize);
+      if (rows.length === 0) break;
+      yield rows;
+    }
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    client.release(failed || !(await endRead(client, cursor)));
+  }
+}
+
+/** Closes the cursor and the transaction; false when the client is in no state to be reused. */
+async function endRead(
+  client: pg.PoolClient,
+  cursor: Cursor<unknown> | undefined,
+): Promise<boolean> {
+  try {
+    await cursor?.close();
+    await client.query('rollback');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text of one top-level key of a JSON object held in a text column, or null without it.
+ * `key` is a parameter on both engines; on SQLite it sits in a quoted path, so it must not
+ * contain a double quote (filter keys never do).
+ */
+export function jsonTextField(
+  dialect: DialectName,
+  column: string,
+  key: string,
+): RawBuilder<string | null> {
+  return dialect === 'sqlite'
+    ? sql<string | null>`json_extract(${sql.ref(column)}, ${`$."${key}"`})`
+    : sql<string | null>`(${sql.ref(column)}::jsonb ->> cast(${key} as text))`;
 }
 
 /** 64-bit integers become JS numbers only when exact; larger ones are read as text by the query. */
@@ -77,4 +198,9 @@ export function isUniqueViolation(error: unknown): boolean {
 /** Text the database cannot store, such as NUL in PostgreSQL: the client's input, not a fault. */
 export function isUnstorableText(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === '22021';
+}
+
+/** True when `db` runs on SQLite: for the few migrations whose SQL must differ. */
+export function runsOnSqlite(db: Kysely<unknown>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
 }

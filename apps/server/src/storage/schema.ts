@@ -27,6 +27,14 @@ export interface SessionsTable {
   expiresAt: Millis;
 }
 
+export interface PasswordResetsTable {
+  /** SHA-256 of the token sent to the user. */
+  id: string;
+  userId: string;
+  createdAt: Millis;
+  expiresAt: Millis;
+}
+
 export interface ProjectsTable {
   id: string;
   name: string;
@@ -34,6 +42,8 @@ export interface ProjectsTable {
   rateLimitPerSecond: ColumnType<number | null, number | null | undefined, number | null>;
   /** Events per UTC month; null: the instance default. */
   monthlyEventQuota: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Longest range a query may span, in days; null: the instance default. */
+  maxQueryRangeDays: ColumnType<number | null, number | null | undefined, number | null>;
   createdAt: Millis;
   updatedAt: Millis;
 }
@@ -130,6 +140,7 @@ export interface IdempotencyKeysTable {
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  passwordResets: PasswordResetsTable;
   projects: ProjectsTable;
   projectMembers: ProjectMembersTable;
   projectUsage: ProjectUsageTable;

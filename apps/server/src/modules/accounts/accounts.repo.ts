@@ -92,6 +92,58 @@ export function createAccountsRepo(db: Db) {
       await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
     },
 
+    async updateUser(
+      userId: string,
+      patch: { name?: string; passwordHash?: string },
+      now: number,
+    ): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ ...patch, updatedAt: now })
+        .where('id', '=', userId)
+        .execute();
+    },
+
+    /** Signs the user out everywhere, but for the session `keep` (if any). */
+    async deleteSessionsOf(userId: string, keep?: string): Promise<void> {
+      let query = db.deleteFrom('sessions').where('userId', '=', userId);
+      if (keep !== undefined) query = query.where('id', '!=', keep);
+      await query.execute();
+    },
+
+    async insertPasswordReset(reset: {
+      id: string;
+      userId: string;
+      now: number;
+      expiresAt: number;
+    }): Promise<void> {
+      await db.deleteFrom('passwordResets').where('expiresAt', '<=', reset.now).execute();
+      await db
+        .insertInto('passwordResets')
+        .values({
+          id: reset.id,
+          userId: reset.userId,
+          createdAt: reset.now,
+          expiresAt: reset.expiresAt,
+        })
+        .execute();
+    },
+
+    /** Takes a reset token: returns its user and deletes it (with the user's other tokens). */
+    async takePasswordReset(id: string, now: number): Promise<string | undefined> {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('passwordResets')
+          .select('userId')
+          .where('id', '=', id)
+          .where('expiresAt', '>', now)
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        await trx.deleteFrom('passwordResets').where('userId', '=', row.userId).execute();
+        return row.userId;
+      });
+    },
+
     async deleteExpiredSessions(userId: string, now: number): Promise<void> {
       await db
         .deleteFrom('sessions')

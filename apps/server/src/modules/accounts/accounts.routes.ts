@@ -1,7 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { App, RouteDeps } from '../../http.js';
 import { errorResponses } from '../../http.js';
-import { SignInBody, SignUpBody, User } from './accounts.schemas.js';
+import {
+  ChangePasswordBody,
+  ForgotPasswordBody,
+  ResetPasswordBody,
+  SignInBody,
+  SignUpBody,
+  UpdateProfileBody,
+  User,
+} from './accounts.schemas.js';
 
 const tags = ['Accounts'];
 
@@ -67,6 +75,85 @@ export async function accountsRoutes(app: App, { services, session }: RouteDeps)
     },
     async (request, reply) => {
       const { actor: _actor, ...user } = await session.requireUser(request, reply);
+      return { user };
+    },
+  );
+
+  app.patch(
+    '/api/auth/me',
+    {
+      schema: {
+        tags,
+        summary: 'Change your name',
+        body: UpdateProfileBody,
+        response: { 200: Type.Object({ user: User }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id } = await session.requireUser(request, reply);
+      return { user: await accounts.updateProfile(id, request.body) };
+    },
+  );
+
+  app.post(
+    '/api/auth/password',
+    {
+      schema: {
+        tags,
+        summary: 'Change your password',
+        description:
+          'Needs the current password (400 PASSWORD_INCORRECT otherwise); every other session is signed out.',
+        body: ChangePasswordBody,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id } = await session.requireUser(request, reply);
+      await accounts.changePassword(id, request.body, session.sessionToken(request));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/auth/forgot',
+    {
+      schema: {
+        tags,
+        summary: 'Ask for a password reset link',
+        description:
+          'Always 202, whether or not an account has the e-mail. Until e-mail delivery exists, the link (valid one hour, once) is written to the server log.',
+        body: ForgotPasswordBody,
+        response: { 202: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const token = await accounts.requestPasswordReset(request.body.email, request.ip);
+      if (token !== undefined) {
+        const link = `${request.protocol}://${request.host}/reset-password?token=${token}`;
+        request.log.warn(
+          { email: request.body.email.trim().toLowerCase() },
+          `password reset requested; send this link to the user: ${link}`,
+        );
+      }
+      return reply.code(202).send(null);
+    },
+  );
+
+  app.post(
+    '/api/auth/reset',
+    {
+      schema: {
+        tags,
+        summary: 'Set a new password with a reset link',
+        description:
+          'Signs out every session of the account and signs in here. 400 RESET_TOKEN_INVALID for an unknown, used or expired link.',
+        body: ResetPasswordBody,
+        response: { 200: Type.Object({ user: User }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { user, token } = await accounts.resetPassword(request.body);
+      session.setSessionCookie(reply, token);
       return { user };
     },
   );

@@ -7,7 +7,16 @@ import { generateSessionToken, newId, sha256Hex } from '../../lib/tokens.js';
 import { validate } from '../../lib/validate.js';
 import type { UserRow } from '../../storage/schema.js';
 import type { AccountsRepo } from './accounts.repo.js';
-import { SignUpBody, type User } from './accounts.schemas.js';
+import {
+  ChangePasswordBody,
+  ResetPasswordBody,
+  SignUpBody,
+  UpdateProfileBody,
+  type User,
+} from './accounts.schemas.js';
+
+/** How long a password reset link works. */
+export const RESET_TTL_MS = 60 * 60 * 1000;
 
 /** A session is extended at most this often, so most requests do not write. */
 const SESSION_TOUCH_INTERVAL_MS = 60 * 60 * 1000;
@@ -141,6 +150,87 @@ export function createAccountsService(deps: {
 
     async hasUsers(): Promise<boolean> {
       return (await repo.findFirstUserId()) !== undefined;
+    },
+
+    /**
+     * Starts a password reset: returns the token to send, or undefined when no account has the
+     * e-mail (the caller answers the same either way). Throttled like sign-in.
+     */
+    async requestPasswordReset(email: string, ip: string): Promise<string | undefined> {
+      const normalised = normaliseEmail(email);
+      const accountKey = `reset:account:${sha256Hex(normalised)}`;
+      const ipKey = `login:ip:${ip}`;
+      await throttle(ipKey, login.maxAttemptsPerIp);
+      await attempts.increment(ipKey, login.windowMs);
+      await throttle(accountKey, login.maxFailuresPerAccount);
+      await attempts.increment(accountKey, login.windowMs);
+      const row = await repo.findUserByEmail(normalised);
+      if (row === undefined) return undefined;
+      const { token, id } = generateSessionToken();
+      const now = clock.now();
+      await repo.insertPasswordReset({ id, userId: row.id, now, expiresAt: now + RESET_TTL_MS });
+      return token;
+    },
+
+    /** Sets a new password with a reset token, signs out every session and starts a new one. */
+    async resetPassword(input: { token: string; password: string }): Promise<SignedIn> {
+      const body = validate(ResetPasswordBody, input);
+      const userId = await repo.takePasswordReset(sha256Hex(body.token), clock.now());
+      const row = userId === undefined ? undefined : await repo.findUserById(userId);
+      if (row === undefined) {
+        throw new AppError(
+          'RESET_TOKEN_INVALID',
+          'This reset link is unknown, already used or expired; ask for a new one.',
+        );
+      }
+      await repo.updateUser(
+        row.id,
+        { passwordHash: await hashPassword(body.password) },
+        clock.now(),
+      );
+      await repo.deleteSessionsOf(row.id);
+      return startSession(row);
+    },
+
+    async updateProfile(userId: string, input: UpdateProfileBody): Promise<User> {
+      const body = validate(UpdateProfileBody, input);
+      const name = body.name.trim();
+      if (name === '') {
+        throw new AppError('VALIDATION_FAILED', 'The name must not be blank.', {
+          extensions: { errors: [{ pointer: '/name', message: 'must not be blank' }] },
+        });
+      }
+      await repo.updateUser(userId, { name }, clock.now());
+      const row = await repo.findUserById(userId);
+      if (row === undefined) throw new Error('user vanished while updating');
+      return toUser(row);
+    },
+
+    /** Changes the password after checking the current one; other sessions are signed out. */
+    async changePassword(
+      userId: string,
+      input: ChangePasswordBody,
+      currentSessionToken: string | undefined,
+    ): Promise<void> {
+      const body = validate(ChangePasswordBody, input);
+      const row = await repo.findUserById(userId);
+      if (row === undefined) throw new Error('user vanished while changing password');
+      const accountKey = `login:account:${sha256Hex(row.email)}`;
+      await throttle(accountKey, login.maxFailuresPerAccount);
+      await attempts.increment(accountKey, login.windowMs);
+      if (!(await verifyPassword(body.currentPassword, row.passwordHash))) {
+        throw new AppError('PASSWORD_INCORRECT', 'The current password is wrong.');
+      }
+      await attempts.reset(accountKey);
+      await repo.updateUser(
+        userId,
+        { passwordHash: await hashPassword(body.newPassword) },
+        clock.now(),
+      );
+      await repo.deleteSessionsOf(
+        userId,
+        currentSessionToken === undefined ? undefined : sha256Hex(currentSessionToken),
+      );
     },
 
     async getUserByEmail(email: string): Promise<User> {

@@ -44,7 +44,7 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
       database.prepare<[string, number, string, bigint, bigint, number]>(
         `insert into rollups_${level.name} (metric_id, bucket, dims, pos, neg, count)
          values (?, ?, ?, ?, ?, ?)
-         on conflict (metric_id, bucket, dims) do update
+         on conflict (metric_id, dims, bucket) do update
            set pos = pos + excluded.pos, neg = neg + excluded.neg, count = count + excluded.count`,
       ),
     ]),

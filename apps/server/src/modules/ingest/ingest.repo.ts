@@ -229,7 +229,7 @@ function createPortableWriter(db: Db): WriteRequests {
             .insertInto(table)
             .values(part.map((c) => ({ ...c, pos: c.pos.toString(), neg: c.neg.toString() })))
             .onConflict((oc) =>
-              oc.columns(['metricId', 'bucket', 'dims']).doUpdateSet((eb) => ({
+              oc.columns(['metricId', 'dims', 'bucket']).doUpdateSet((eb) => ({
                 pos: eb(`${table}.pos`, '+', eb.ref('excluded.pos')),
                 neg: eb(`${table}.neg`, '+', eb.ref('excluded.neg')),
                 count: eb(`${table}.count`, '+', eb.ref('excluded.count')),

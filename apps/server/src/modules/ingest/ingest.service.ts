@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
+import { bearerToken } from '../../lib/bearer.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { RateDecision, RateLimiter } from '../../lib/rate-limiter.js';
@@ -14,7 +15,13 @@ import {
   parseEventInput,
 } from './event-input.js';
 import { GroupCommitter } from './group-commit.js';
-import type { EventOutcome, IngestRepo, PendingEvent } from './ingest.repo.js';
+import type {
+  EventOutcome,
+  IngestRepo,
+  PendingEvent,
+  PendingRequest,
+  RequestOutcome,
+} from './ingest.repo.js';
 import { type BatchResult, filtersJson, type ResponseSpec, responseBody } from './write-plan.js';
 
 /** Documented limits on the filters a metric accumulates. */
@@ -60,14 +67,6 @@ function withRateHeaders(error: unknown, headers: Record<string, string>): unkno
   });
 }
 
-function bearer(authorization: string | undefined): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (match?.[1] === undefined) {
-    throw new AppError('API_KEY_INVALID', 'Send the API key as "Authorization: Bearer mly_…".');
-  }
-  return match[1];
-}
-
 /** The body as text, to recognise a retry; a body too deeply nested to serialise is no event. */
 function fingerprintOf(body: unknown): string {
   try {
@@ -75,6 +74,34 @@ function fingerprintOf(body: unknown): string {
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new AppError('VALIDATION_FAILED', 'The body is nested too deeply to be an event.');
+  }
+}
+
+/** Tells the listener which metrics of which projects the commit added events to. */
+function notifyCommitted(
+  requests: readonly PendingRequest[],
+  outcomes: readonly RequestOutcome[],
+  listener: (changes: ReadonlyMap<string, ReadonlySet<string>>) => void,
+  log: Logger,
+): void {
+  const changes = new Map<string, Set<string>>();
+  requests.forEach((request, r) => {
+    const events = outcomes[r]?.events ?? [];
+    request.events.forEach((event, i) => {
+      if (events[i]?.ok !== true) return;
+      let metricIds = changes.get(request.projectId);
+      if (metricIds === undefined) {
+        metricIds = new Set();
+        changes.set(request.projectId, metricIds);
+      }
+      metricIds.add(event.metricId);
+    });
+  });
+  if (changes.size === 0) return;
+  try {
+    listener(changes);
+  } catch (error) {
+    log.error({ err: error }, 'a commit listener failed');
   }
 }
 
@@ -87,12 +114,15 @@ export function createIngestService(deps: {
   clock: Clock;
   config: Config;
   log: Logger;
+  /** Told, after each commit, which metrics of which projects received events. */
+  onCommitted?: (changes: ReadonlyMap<string, ReadonlySet<string>>) => void;
 }) {
-  const { repo, keys, metrics, projects, limiter, clock, config, log } = deps;
+  const { repo, keys, metrics, projects, limiter, clock, config, log, onCommitted } = deps;
   let marking: Promise<void> = Promise.resolve();
   const committer = new GroupCommitter(async (requests) => {
     const now = clock.now();
     const outcomes = await repo.writeRequests(requests, now, now - IDEMPOTENCY_TTL_MS);
+    if (onCommitted !== undefined) notifyCommitted(requests, outcomes, onCommitted, log);
     // Off the response path, but awaited by drain() so shutdown never cuts it off.
     const keyIds = requests.map((r) => r.keyId);
     marking = marking
@@ -164,7 +194,7 @@ export function createIngestService(deps: {
     context: IngestContext,
     cost: number,
   ): Promise<{ identity: KeyIdentity; headers: Record<string, string>; quota: number | null }> {
-    const identity = await keys.identifyKey(bearer(context.authorization));
+    const identity = await keys.identifyKey(bearerToken(context.authorization));
     if (identity === undefined) {
       throw new AppError('API_KEY_INVALID', 'This API key is unknown, rotated away or revoked.');
     }

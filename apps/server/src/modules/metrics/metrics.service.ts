@@ -6,7 +6,7 @@ import type { InvalidationBus } from '../../lib/invalidation-bus.js';
 import { newId } from '../../lib/tokens.js';
 import { SHARED_CACHE_TTL_MS, TtlCache } from '../../lib/ttl-cache.js';
 import { validate, validationError } from '../../lib/validate.js';
-import type { MetricRow, MetricUpdate } from '../../storage/schema.js';
+import type { MetricRow, MetricUpdate, ProjectRow } from '../../storage/schema.js';
 import type { Authorize } from '../projects/project-access.js';
 import type { MetricsRepo } from './metrics.repo.js';
 import { CreateMetricBody, type Metric, UpdateMetricBody } from './metrics.schemas.js';
@@ -159,6 +159,16 @@ export function createMetricsService(deps: {
     async getMetric(actor: Actor, projectId: string, idOrName: string): Promise<Metric> {
       await authorize(actor, projectId, 'read');
       return toMetric(await findMetric(projectId, idOrName));
+    },
+
+    /** getMetric, with the project it belongs to (for its limits). */
+    async getMetricWithProject(
+      actor: Actor,
+      projectId: string,
+      idOrName: string,
+    ): Promise<{ metric: Metric; project: ProjectRow }> {
+      const { project } = await authorize(actor, projectId, 'read');
+      return { metric: toMetric(await findMetric(projectId, idOrName)), project };
     },
 
     async updateMetric(

@@ -34,6 +34,14 @@ export function createProjectAccess(repo: ProjectsRepo) {
     );
     const project = await repo.findProject(projectId);
     if (project === undefined) throw notFound;
+    if (actor.kind === 'key') {
+      // A read key sees its own project as a guest would, and no other.
+      if (actor.projectId !== projectId) throw notFound;
+      if (permission !== 'read') {
+        throw new AppError('KEY_SCOPE_FORBIDDEN', 'An API key can only read; sign in to do this.');
+      }
+      return { project, role: 'guest' };
+    }
     const role = actor.kind === 'operator' ? 'owner' : await repo.findRole(projectId, actor.userId);
     if (role === undefined) throw notFound;
     if (!ALLOWED[permission].includes(role)) {

@@ -90,7 +90,11 @@ export function createProjectsRepo(db: Db) {
 
     async setLimits(
       projectId: string,
-      limits: { rateLimitPerSecond?: number | null; monthlyEventQuota?: number | null },
+      limits: {
+        rateLimitPerSecond?: number | null;
+        monthlyEventQuota?: number | null;
+        maxQueryRangeDays?: number | null;
+      },
       now: number,
     ): Promise<void> {
       await db

@@ -33,6 +33,9 @@ export const Limits = Type.Object({
   monthlyEventQuota: Type.Union([Type.Integer(), Type.Null()], {
     description: 'Events per UTC month; null for unlimited.',
   }),
+  maxQueryRangeDays: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Longest range a chart or export may span, in days; null for unlimited.',
+  }),
 });
 export type Limits = Static<typeof Limits>;
 

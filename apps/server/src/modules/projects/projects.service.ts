@@ -37,7 +37,7 @@ export function createProjectsService(deps: {
   findUserIdByEmail: (email: string) => Promise<string>;
   bus: InvalidationBus;
   /** Instance-wide limits; a project's own setting wins. 0 quota means unlimited. */
-  defaults: { rateLimitPerSecond: number; monthlyEventQuota: number };
+  defaults: { rateLimitPerSecond: number; monthlyEventQuota: number; maxQueryRangeDays: number };
 }) {
   const { repo, authorize, keys, clock, bus, defaults } = deps;
   const limitsCache = new TtlCache<string, Limits>(clock, SHARED_CACHE_TTL_MS, 100_000);
@@ -45,9 +45,11 @@ export function createProjectsService(deps: {
 
   function limitsOf(row: ProjectRow): Limits {
     const quota = row.monthlyEventQuota ?? defaults.monthlyEventQuota;
+    const maxDays = row.maxQueryRangeDays ?? defaults.maxQueryRangeDays;
     return {
       rateLimitPerSecond: row.rateLimitPerSecond ?? defaults.rateLimitPerSecond,
       monthlyEventQuota: quota === 0 ? null : quota,
+      maxQueryRangeDays: maxDays === 0 ? null : maxDays,
     };
   }
 
@@ -124,6 +126,7 @@ export function createProjectsService(deps: {
         name: body.name,
         rateLimitPerSecond: null,
         monthlyEventQuota: null,
+        maxQueryRangeDays: null,
         createdAt: now,
         updatedAt: now,
       };
@@ -166,13 +169,17 @@ export function createProjectsService(deps: {
     },
 
     /**
-     * Sets a project's own rate limit and monthly quota (null: back to the instance default;
-     * quota 0: unlimited). Limits are the operator's to set, not the project owners'.
+     * Sets a project's own rate limit, monthly quota and longest query range (null: back to the
+     * instance default; 0: unlimited). Limits are the operator's to set, not the project owners'.
      */
     async setLimits(
       actor: Actor,
       projectId: string,
-      limits: { rateLimitPerSecond?: number | null; monthlyEventQuota?: number | null },
+      limits: {
+        rateLimitPerSecond?: number | null;
+        monthlyEventQuota?: number | null;
+        maxQueryRangeDays?: number | null;
+      },
     ): Promise<Project> {
       if (actor.kind !== 'operator') {
         throw new AppError('FORBIDDEN', 'Limits are set by the operator of the instance.');

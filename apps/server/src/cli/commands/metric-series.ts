@@ -1,0 +1,80 @@
+import { OPERATOR } from '../../lib/actor.js';
+import { parseSeriesParams, type RawQuery } from '../../modules/query/query-params.js';
+import { type Command, optionalString, requireString, UsageError } from '../command.js';
+
+/** `key=value` pairs as the query API's `filter[key]` parameters. */
+function filterParams(values: unknown): Record<string, string> {
+  const list = Array.isArray(values) ? (values as string[]) : [];
+  const params: Record<string, string> = {};
+  for (const pair of list) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError('--filter takes key=value');
+    params[`filter[${pair.slice(0, eq)}]`] = pair.slice(eq + 1);
+  }
+  return params;
+}
+
+export const metricSeries: Command = {
+  name: 'metric series',
+  summary: "A metric's time series from its rollups, as a table or --json",
+  usage:
+    'measurely metric series --project ID --metric ID|NAME (--range PRESET | --from T [--to T]) [--granularity auto|minute|hour|day|week|month] [--tz ZONE] [--filter key=value]…',
+  options: {
+    project: { type: 'string' },
+    metric: { type: 'string' },
+    range: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    granularity: { type: 'string' },
+    tz: { type: 'string' },
+    filter: { type: 'string', multiple: true },
+  },
+  async run({ io, values, withServices }) {
+    const projectId = requireString(values, 'project');
+    const metric = requireString(values, 'metric');
+    const query: RawQuery = {
+      ...Object.fromEntries(
+        ['range', 'from', 'to', 'granularity', 'tz'].flatMap((name) => {
+          const value = optionalString(values, name);
+          return value === undefined ? [] : [[name, value]];
+        }),
+      ),
+      ...filterParams(values.filter),
+    };
+    const params = parseSeriesParams(query);
+    const series = await withServices((s) => s.query.series(OPERATOR, projectId, metric, params));
+    if (values.json === true) return series;
+
+    const columns =
+      series.metric.type === 'dual'
+        ? ['positive', 'negative', 'net', 'count']
+        : series.metric.type === 'average'
+          ? ['mean', 'count']
+          : ['sum', 'count'];
+    const rows = series.buckets.map((b) => [
+      b.start,
+      ...columns.map((c) => String((b as Record<string, unknown>)[c] ?? '')),
+    ]);
+    const header = ['start', ...columns];
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)),
+    );
+    const line = (cells: readonly string[]) =>
+      cells
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+        .join('  ');
+    const { summary } = series;
+    io.stdout.write(
+      [
+        `${series.metric.name} (${series.metric.type}) · ${series.from} → ${series.to} · ${series.granularity} · ${series.tz}`,
+        line(header),
+        ...rows.map(line),
+        `total: ${summary.value ?? '–'}  previous: ${summary.previous.value ?? '–'}  change: ${
+          summary.change === null ? '–' : `${summary.change.toFixed(1)}%`
+        }`,
+        '',
+      ].join('\n'),
+    );
+    return undefined;
+  },
+};

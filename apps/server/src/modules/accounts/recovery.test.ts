@@ -1,0 +1,132 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../../test/assertions.js';
+import { call, type Session, signUp } from '../../test/factories.js';
+import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+import { RESET_TTL_MS } from './accounts.service.js';
+
+const ORIGIN = { origin: 'http://localhost:80' };
+
+for (const dialect of DIALECTS) {
+  describe(`profile, password and recovery [${dialect}]`, () => {
+    let ctx: TestContext;
+    let logs = '';
+    beforeAll(async () => {
+      const logStream = new Writable({
+        write(chunk, _encoding, done) {
+          logs += chunk.toString();
+          done();
+        },
+      });
+      ctx = await createTestApp(dialect, { logStream, env: { LOG_LEVEL: 'info' } });
+    });
+    afterAll(() => ctx.close());
+
+    const me = (session: Session) => call(ctx.app, 'GET', '/api/auth/me', { session });
+    const signIn = (email: string, password: string) =>
+      call(ctx.app, 'POST', '/api/auth/login', { body: { email, password } });
+
+    /** Asks for a reset link and returns the token the server logged. */
+    async function resetToken(email: string): Promise<string> {
+      const before = logs.length;
+      const response = await call(ctx.app, 'POST', '/api/auth/forgot', {
+        body: { email: email.toUpperCase() },
+      });
+      expect(response.statusCode).toBe(202);
+      const match = /reset-password\?token=([\w-]+)/.exec(logs.slice(before));
+      if (match?.[1] === undefined) throw new Error('no reset link logged');
+      return match[1];
+    }
+
+    it('renames the signed-in user, refusing a blank name', async () => {
+      const session = await signUp(ctx.app);
+      const renamed = await call(ctx.app, 'PATCH', '/api/auth/me', {
+        session,
+        body: { name: '  Grace Hopper ' },
+      });
+      expect(renamed.statusCode).toBe(200);
+      expect(renamed.json().user.name).toBe('Grace Hopper');
+      expect((await me(session)).json().user.name).toBe('Grace Hopper');
+      const blank = await call(ctx.app, 'PATCH', '/api/auth/me', { session, body: { name: ' ' } });
+      expectProblem(blank, 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await call(ctx.app, 'PATCH', '/api/auth/me', { body: { name: 'x' } }),
+        401,
+        'UNAUTHENTICATED',
+      );
+    });
+
+    it('changes the password after checking the current one, and signs out other sessions', async () => {
+      const session = await signUp(ctx.app);
+      const other = await signIn(session.user.email, session.password);
+      const otherCookie = `mly_session=${other.cookies.find((c) => c.name === 'mly_session')?.value}`;
+
+      const wrong = await call(ctx.app, 'POST', '/api/auth/password', {
+        session,
+        body: { currentPassword: 'not it at all', newPassword: 'a brand new one' },
+      });
+      expectProblem(wrong, 400, 'PASSWORD_INCORRECT');
+      const short = await call(ctx.app, 'POST', '/api/auth/password', {
+        session,
+        body: { currentPassword: session.password, newPassword: 'short' },
+      });
+      expectProblem(short, 400, 'VALIDATION_FAILED');
+
+      const changed = await call(ctx.app, 'POST', '/api/auth/password', {
+        session,
+        body: { currentPassword: session.password, newPassword: 'a brand new one' },
+      });
+      expect(changed.statusCode).toBe(204);
+      expect((await me(session)).statusCode).toBe(200);
+      const signedOut = await call(ctx.app, 'GET', '/api/auth/me', {
+        headers: { cookie: otherCookie },
+      });
+      expectProblem(signedOut, 401, 'UNAUTHENTICATED');
+      expectProblem(await signIn(session.user.email, session.password), 401, 'INVALID_CREDENTIALS');
+      expect((await signIn(session.user.email, 'a brand new one')).statusCode).toBe(200);
+    });
+
+    it('resets a forgotten password with the logged link, once, and signs out everywhere', async () => {
+      const session = await signUp(ctx.app);
+      const token = await resetToken(session.user.email);
+      expect(logs).not.toContain(session.password);
+
+      const reset = await call(ctx.app, 'POST', '/api/auth/reset', {
+        body: { token, password: 'remembered at last' },
+        headers: ORIGIN,
+      });
+      expect(reset.statusCode).toBe(200);
+      expect(reset.json().user.email).toBe(session.user.email);
+      expect(reset.cookies.find((c) => c.name === 'mly_session')?.value).toBeTruthy();
+      expectProblem(await me(session), 401, 'UNAUTHENTICATED');
+      expect((await signIn(session.user.email, 'remembered at last')).statusCode).toBe(200);
+
+      const again = await call(ctx.app, 'POST', '/api/auth/reset', {
+        body: { token, password: 'a third password' },
+      });
+      expectProblem(again, 400, 'RESET_TOKEN_INVALID');
+    });
+
+    it('refuses an expired or made-up link, and answers the same for an unknown e-mail', async () => {
+      const session = await signUp(ctx.app);
+      const token = await resetToken(session.user.email);
+      ctx.clock.advance(RESET_TTL_MS + 1);
+      const expired = await call(ctx.app, 'POST', '/api/auth/reset', {
+        body: { token, password: 'too late for this' },
+      });
+      expectProblem(expired, 400, 'RESET_TOKEN_INVALID');
+      const madeUp = await call(ctx.app, 'POST', '/api/auth/reset', {
+        body: { token: 'x'.repeat(43), password: 'made up token here' },
+      });
+      expectProblem(madeUp, 400, 'RESET_TOKEN_INVALID');
+      expect((await signIn(session.user.email, session.password)).statusCode).toBe(200);
+
+      const before = logs.length;
+      const unknown = await call(ctx.app, 'POST', '/api/auth/forgot', {
+        body: { email: 'nobody-here@example.com' },
+      });
+      expect(unknown.statusCode).toBe(202);
+      expect(logs.slice(before)).not.toContain('reset-password');
+    });
+  });
+}

@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createMetric, createProject, signUp } from '../../test/factories.js';
+import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+
+const EVENTS = 1_000_000;
+const BASE = Date.UTC(2026, 0, 1);
+const MB = 1024 * 1024;
+/**
+ * Growth allowed while the whole export goes through the process (server and client both).
+ * Held in memory, the CSV alone would be about 37 MB and its rows several times that.
+ */
+const MAX_RSS_GROWTH = 100 * MB;
+const MAX_HEAP_GROWTH = 50 * MB;
+
+/** Event n: one second apart, value n + 0.25, every other one with plan=pro. Straight into the table. */
+async function insertEvents(ctx: TestContext, projectId: string, metricId: string): Promise<void> {
+  await sql`insert into events (metric_id, project_id, ts, value, filters, key_id, received_at)
+    with recursive seq(n) as (select 0 union all select n + 1 from seq where n < ${EVENTS - 1})
+    select ${metricId}, ${projectId}, cast(${BASE} as bigint) + n * 1000,
+      cast(n as bigint) * 1000000 + 250000,
+      case when n % 2 = 0 then '{"plan":"pro"}' else '{}' end, null, cast(${BASE} as bigint)
+    from seq`.execute(ctx.storage.db);
+  await ctx.storage.db
+    .insertInto('metricFilterValues')
+    .values({ metricId, key: 'plan', value: 'pro', firstSeenAt: BASE })
+    .execute();
+}
+
+/** Database reads in progress: busy PostgreSQL sessions, or connections to the SQLite file. */
+async function openReads(ctx: TestContext): Promise<number> {
+  const { database } = ctx.config;
+  if (database.dialect === 'postgres') {
+    const { rows } = await sql<{ busy: number }>`select count(*)::int as busy from pg_stat_activity
+      where datname = current_database() and state <> 'idle' and pid <> pg_backend_pid()`.execute(
+      ctx.storage.db,
+    );
+    return rows[0]?.busy ?? 0;
+  }
+  // Linux: each connection holds the WAL open (SQLite may keep a closed one's database file).
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === `${database.file}-wal`;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+function line(n: number): string {
+  const time = new Date(BASE + n * 1000).toISOString();
+  return `${time},${n}.25,${n % 2 === 0 ? 'pro' : ''}`;
+}
+
+for (const dialect of DIALECTS) {
+  describe(`export of ${EVENTS.toLocaleString('en')} events [${dialect}]`, () => {
+    let ctx: TestContext;
+    let url: string;
+    let headers: Record<string, string>;
+
+    beforeAll(async () => {
+      ctx = await createTestApp(dialect);
+      const owner = await signUp(ctx.app);
+      const project = await createProject(ctx.app, owner);
+      const metric = await createMetric(ctx.app, owner, project.id, {
+        name: 'bulk',
+        type: 'basic',
+      });
+      const key = await call(ctx.app, 'POST', `/api/projects/${project.id}/keys`, {
+        session: owner,
+        body: { name: 'export', scope: 'read' },
+      });
+      headers = { authorization: `Bearer ${key.json().key.secret}` };
+      await insertEvents(ctx, project.id, metric.id);
+      await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = ctx.app.server.address() as AddressInfo;
+      url = `http://127.0.0.1:${port}/api/projects/${project.id}/metrics/bulk/events?from=${BASE}&to=${BASE + EVENTS * 1000}`;
+    }, 120_000);
+    afterAll(async () => {
+      // fetch may hold a spare connection that never sends a request: the server would wait for
+      // it (until its headers timeout) before closing.
+      ctx.app.server.closeAllConnections();
+      await ctx.close();
+    });
+
+    it('streams every event over a socket in flat memory', async () => {
+      const start = process.memoryUsage();
+      let peakRss = start.rss;
+      let peakHeap = start.heapUsed;
+      const sampler = setInterval(() => {
+        const now = process.memoryUsage();
+        peakRss = Math.max(peakRss, now.rss);
+        peakHeap = Math.max(peakHeap, now.heapUsed);
+      }, 10);
+      let lines = 0;
+      let bytes = 0;
+      let head = '';
+      let tail = new Uint8Array();
+      try {
+        const response = await fetch(url, { headers });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          for (let i = value.indexOf(10); i !== -1; i = value.indexOf(10, i + 1)) lines++;
+          if (bytes < 200) head += Buffer.from(value.subarray(0, 200)).toString();
+          bytes += value.length;
+          tail = value.length >= 200 ? value.slice(-200) : Buffer.concat([tail, value]).slice(-200);
+        }
+      } finally {
+        clearInterval(sampler);
+      }
+      const rssGrowth = peakRss - start.rss;
+      const heapGrowth = peakHeap - start.heapUsed;
+      console.log(
+        `[${dialect}] ${(bytes / MB).toFixed(1)} MB of CSV; peak RSS +${(rssGrowth / MB).toFixed(1)} MB, peak heap +${(heapGrowth / MB).toFixed(1)} MB`,
+      );
+      expect(lines).toBe(EVENTS + 1);
+      expect(head.split('\r\n').slice(0, 3)).toEqual(['timestamp,value,plan', line(0), line(1)]);
+      expect(Buffer.from(tail).toString().split('\r\n').slice(-3)).toEqual([
+        line(EVENTS - 2),
+        line(EVENTS - 1),
+        '',
+      ]);
+      expect(rssGrowth).toBeLessThan(MAX_RSS_GROWTH);
+      expect(heapGrowth).toBeLessThan(MAX_HEAP_GROWTH);
+    }, 60_000);
+
+    it('stops reading the database when the client goes away', async () => {
+      const idle = await openReads(ctx);
+      const controller = new AbortController();
+      const response = await fetch(url, { headers, signal: controller.signal });
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let received = 0;
+      while (received < 1_000_000) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the export ended before the client left');
+        received += value.length;
+      }
+      try {
+        expect(await openReads(ctx)).toBe(idle + 1);
+      } finally {
+        controller.abort();
+      }
+      await expect.poll(() => openReads(ctx), { timeout: 5_000 }).toBe(idle);
+      // The app is still serving exports afterwards.
+      const again = await fetch(url.replace(/to=\d+/, `to=${BASE + 1000}`), { headers });
+      expect(await again.text()).toBe(`timestamp,value,plan\r\n${line(0)}\r\n`);
+    }, 30_000);
+  });
+}
