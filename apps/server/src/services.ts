@@ -48,7 +48,12 @@ export function createServices({ storage, config, clock, attempts, bus: givenBus
     bus,
     defaults: { ...config.ingest, maxQueryRangeDays: config.query.maxRangeDays },
   });
-  const query = createQueryService({ repo: createQueryRepo(db), metrics, clock, config });
+  const query = createQueryService({
+    repo: createQueryRepo(db, storage.dialect),
+    metrics,
+    clock,
+    config,
+  });
   return { accounts, projects, keys, metrics, query };
 }
 

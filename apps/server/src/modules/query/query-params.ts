@@ -19,6 +19,8 @@ export interface SeriesParams extends WindowParams {
   readonly granularity: Granularity | 'auto';
   readonly groupBy?: string;
   readonly top: number;
+  /** Also return the previous period bucket by bucket (for an overlay). */
+  readonly previous: boolean;
 }
 
 export interface BreakdownParams extends WindowParams {
@@ -93,7 +95,17 @@ export const MAX_GROUPS = 100;
 export const MAX_BREAKDOWN_VALUES = 1_000;
 
 export function parseSeriesParams(query: RawQuery): SeriesParams {
-  const { values, filters } = readQuery(query, [...WINDOW_NAMES, 'granularity', 'groupBy', 'top']);
+  const { values, filters } = readQuery(query, [
+    ...WINDOW_NAMES,
+    'granularity',
+    'groupBy',
+    'top',
+    'previous',
+  ]);
+  const previous = values.get('previous') ?? 'false';
+  if (previous !== 'true' && previous !== 'false') {
+    throw invalid('"previous" must be true or false.');
+  }
   const granularity = values.get('granularity') ?? 'auto';
   if (granularity !== 'auto' && !(GRANULARITIES as readonly string[]).includes(granularity)) {
     throw invalid(`"granularity" must be auto, ${GRANULARITIES.join(', ')}.`);
@@ -104,6 +116,7 @@ export function parseSeriesParams(query: RawQuery): SeriesParams {
     granularity: granularity as Granularity | 'auto',
     ...(groupBy === undefined ? {} : { groupBy }),
     top: integer(values, 'top', 10, MAX_GROUPS),
+    previous: previous === 'true',
   };
 }
 

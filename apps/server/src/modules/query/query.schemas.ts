@@ -81,9 +81,12 @@ export const SeriesResponse = Type.Object({
       { description: 'Everything before the range: where the cumulative series starts.' },
     ),
   }),
-  previousBuckets: Type.Array(Bucket, {
-    description: 'The same number of buckets immediately before the range, for an overlay.',
-  }),
+  previousBuckets: Type.Optional(
+    Type.Array(Bucket, {
+      description:
+        'With previous=true: the same number of buckets immediately before the range, for an overlay.',
+    }),
+  ),
   groupBy: Type.Optional(Type.String()),
   groups: Type.Optional(
     Type.Array(
@@ -182,6 +185,11 @@ export const SeriesQuery = Type.Object(
       Type.String({ description: 'A filter key: one series per value, top `top` plus "other".' }),
     ),
     top: Type.Optional(Type.String({ description: 'Groups to return, 1 to 100 (default 10).' })),
+    previous: Type.Optional(
+      Type.String({
+        description: 'true to add `previousBuckets`, the previous period bucket by bucket.',
+      }),
+    ),
   },
   { additionalProperties: true, description: FILTER_DOC },
 );

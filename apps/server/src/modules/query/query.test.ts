@@ -224,7 +224,8 @@ for (const dialect of DIALECTS) {
       `/api/projects/${projectId}/metrics/${encodeURIComponent(metric)}/breakdown`;
 
     async function series(project: TestProject, metric: Metric, params: Params) {
-      const response = await get(`${seriesPath(project.id, metric.id)}${query(params)}`);
+      const withPrevious = { previous: 'true', ...params };
+      const response = await get(`${seriesPath(project.id, metric.id)}${query(withPrevious)}`);
       expectOk(response);
       return response.json();
     }
@@ -1523,6 +1524,14 @@ for (const dialect of DIALECTS) {
         for (const response of responses) expectProblem(response, 400, code);
       }
 
+      it('gives the previous period bucket by bucket only when asked', async () => {
+        const plain = (await get(seriesUrl('range=today'))).json();
+        expect(plain.previousBuckets).toBeUndefined();
+        const overlaid = (await get(seriesUrl('range=today&previous=true'))).json();
+        expect(overlaid.previousBuckets).toHaveLength(plain.buckets.length);
+        expect(overlaid.summary).toEqual(plain.summary);
+      });
+
       it('QUERY_INVALID: unknown parameters, bad granularity, top or limit', async () => {
         await expectCode(
           [
@@ -1531,6 +1540,7 @@ for (const dialect of DIALECTS) {
             seriesUrl('range=today&filters=plan'),
             seriesUrl('range=today&filter[plan]=pro&filter[plan]=free'),
             seriesUrl('range=today&granularity=year'),
+            seriesUrl('range=today&previous=yes'),
             seriesUrl('range=today&groupBy=plan&top=0'),
             seriesUrl('range=today&groupBy=plan&top=101'),
             seriesUrl('range=today&groupBy=plan&top=ten'),
