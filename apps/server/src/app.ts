@@ -25,6 +25,7 @@ import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { createReaderAuth } from './plugins/reader.js';
 import { sameOriginPlugin } from './plugins/same-origin.js';
 import { createSessionHelpers } from './plugins/session.js';
+import { webPlugin } from './plugins/web.js';
 import { createServices } from './services.js';
 import { openStorage, type Storage } from './storage/database.js';
 
@@ -196,5 +197,6 @@ async function assembleApp(
     await api.register(exportRoutes, { ...deps, storage });
   });
   await app.register(ingestRoutes, { ingest, maxBatchEvents: config.ingest.maxBatchEvents });
+  await app.register(webPlugin);
   return app;
 }

@@ -1,0 +1,246 @@
+// The JSON the server sends and accepts, written from the route schemas in
+// apps/server/src/modules/*/*.schemas.ts (and GET /api/openapi.json). Keep them in step.
+
+/** ISO 8601 date-time in UTC, as the server writes it. */
+export type IsoDateTime = string;
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  /** Instance administrator (the first account). */
+  isAdmin: boolean;
+  createdAt: IsoDateTime;
+}
+
+export const ROLES = ['owner', 'admin', 'developer', 'guest'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Usage {
+  /** UTC month, YYYY-MM. */
+  month: string;
+  /** Events accepted this month. */
+  events: number;
+  /** Events allowed per UTC month; null for unlimited. */
+  quota: number | null;
+}
+
+export interface Limits {
+  rateLimitPerSecond: number;
+  monthlyEventQuota: number | null;
+  maxQueryRangeDays: number | null;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  /** My role in the project. */
+  role: Role;
+  usage: Usage;
+  limits: Limits;
+  createdAt: IsoDateTime;
+  updatedAt: IsoDateTime;
+}
+
+export interface Member {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  joinedAt: IsoDateTime;
+}
+
+export type KeyScope = 'ingest' | 'read';
+
+export interface ApiKey {
+  id: string;
+  projectId: string;
+  name: string;
+  scope: KeyScope;
+  /** The first characters of the secret, for recognising it. */
+  prefix: string;
+  status: 'active' | 'revoked';
+  createdAt: IsoDateTime;
+  lastUsedAt: IsoDateTime | null;
+  rotatedAt: IsoDateTime | null;
+  revokedAt: IsoDateTime | null;
+}
+
+/** A key as created or rotated: the only time its secret is shown. */
+export interface NewApiKey extends ApiKey {
+  secret: string;
+}
+
+export const METRIC_TYPES = ['basic', 'dual', 'average'] as const;
+export type MetricType = (typeof METRIC_TYPES)[number];
+
+export interface Unit {
+  name: string;
+  symbol: string;
+}
+
+/** A preset unit from GET /api/units. */
+export interface PresetUnit extends Unit {
+  id: string;
+}
+
+export interface Metric {
+  id: string;
+  projectId: string;
+  name: string;
+  type: MetricType;
+  unit: Unit | null;
+  positiveName: string | null;
+  negativeName: string | null;
+  /** All-time total: the sum (basic, average) or positive minus negative (dual). */
+  total: number;
+  /** The total as an exact decimal string. */
+  totalExact: string;
+  positive: number | null;
+  negative: number | null;
+  average: number | null;
+  eventCount: number;
+  lastEventAt: IsoDateTime | null;
+  createdAt: IsoDateTime;
+  updatedAt: IsoDateTime;
+}
+
+/** A preset unit id, a custom unit, or null for none. */
+export type UnitInput = string | Unit | null;
+
+// Request bodies.
+
+export interface SignUpBody {
+  email: string;
+  password: string;
+  name?: string;
+}
+export interface SignInBody {
+  email: string;
+  password: string;
+}
+export interface ResetPasswordBody {
+  token: string;
+  password: string;
+}
+export interface ChangePasswordBody {
+  currentPassword: string;
+  newPassword: string;
+}
+export interface CreateMetricBody {
+  name: string;
+  type: MetricType;
+  unit?: UnitInput;
+  positiveName?: string;
+  negativeName?: string;
+}
+export type UpdateMetricBody = Partial<Omit<CreateMetricBody, 'type'>>;
+export interface CreateKeyBody {
+  name: string;
+  scope: KeyScope;
+}
+
+// Query API (docs/query.md).
+
+export const GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+export const RANGE_PRESETS = [
+  'today',
+  'yesterday',
+  'last_7_days',
+  'last_15_days',
+  'last_30_days',
+  'last_90_days',
+  'last_12_months',
+  'month_to_date',
+  'year_to_date',
+] as const;
+export type RangePreset = (typeof RANGE_PRESETS)[number];
+
+/** A bucket's amounts; which fields are present depends on the metric's type. */
+export interface Amounts {
+  sum?: number;
+  positive?: number;
+  negative?: number;
+  net?: number;
+  mean?: number | null;
+  count: number;
+}
+
+export interface Bucket extends Amounts {
+  start: IsoDateTime;
+}
+
+export type MetricBrief = Pick<
+  Metric,
+  'id' | 'name' | 'type' | 'unit' | 'positiveName' | 'negativeName'
+>;
+
+export interface SeriesResponse {
+  metric: MetricBrief;
+  from: IsoDateTime;
+  to: IsoDateTime;
+  granularity: Granularity;
+  tz: string;
+  filters: Record<string, string>;
+  buckets: Array<Bucket & { cumulative: number | null }>;
+  summary: {
+    value: number | null;
+    total: Amounts & { exact: Record<string, string> };
+    previous: Amounts & { from: IsoDateTime; to: IsoDateTime; value: number | null };
+    change: number | null;
+    allTime: Amounts & { exact: Record<string, string> };
+    before: Amounts & { value: number | null };
+  };
+  previousBuckets: Bucket[];
+  groupBy?: string;
+  groups?: Array<{
+    value: string | null;
+    other: boolean;
+    values?: number;
+    total: Amounts;
+    buckets: Bucket[];
+  }>;
+}
+
+export interface BreakdownResponse {
+  metric: MetricBrief;
+  by: string;
+  from: IsoDateTime;
+  to: IsoDateTime;
+  tz: string;
+  filters: Record<string, string>;
+  total: Amounts;
+  values: Array<Amounts & { value: string; share: number | null }>;
+  other: (Amounts & { values: number; share: number | null }) | null;
+  withoutKey: Amounts & { share: number | null };
+}
+
+export interface FiltersResponse {
+  keys: Array<{ key: string; values: string[] }>;
+}
+
+export interface OverviewMetric extends Metric {
+  today: Amounts;
+  yesterday: Amounts;
+  change: number | null;
+  /** The last 15 local days, today last. */
+  sparkline: Array<{ start: IsoDateTime; value: number | null }>;
+}
+
+export interface OverviewResponse {
+  tz: string;
+  metrics: OverviewMetric[];
+}
+
+/** RFC 9457 problem document, as every error response renders it. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  errors?: Array<{ pointer: string; message: string }>;
+}

@@ -1,0 +1,39 @@
+import { Box, Code, Group, Text } from '@mantine/core';
+import { CopyButton } from './copy-button';
+
+export interface CodeBlockProps {
+  code: string;
+  /** What it is, shown above it: "Terminal". */
+  title?: string;
+  /** For the copy button: "command". */
+  label?: string;
+}
+
+/** A snippet to paste, with a copy button above it; scrolls sideways, never overflows. */
+export function CodeBlock({ code, title = 'Terminal', label = 'snippet' }: CodeBlockProps) {
+  return (
+    <Box
+      style={{
+        border: '1px solid var(--mantine-color-default-border)',
+        borderRadius: 'var(--mantine-radius-md)',
+        overflow: 'hidden',
+      }}
+    >
+      <Group
+        justify="space-between"
+        pl="sm"
+        pr={4}
+        py={2}
+        style={{ borderBottom: '1px solid var(--mantine-color-default-border)' }}
+      >
+        <Text size="xs" c="dimmed" fw={500}>
+          {title}
+        </Text>
+        <CopyButton value={code} label={label} />
+      </Group>
+      <Code block fz="xs" style={{ overflowX: 'auto', whiteSpace: 'pre', borderRadius: 0 }}>
+        {code}
+      </Code>
+    </Box>
+  );
+}
