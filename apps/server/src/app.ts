@@ -181,7 +181,7 @@ async function assembleApp(
   });
 
   const session = createSessionHelpers(services.accounts, config);
-  const deps = { services, session, reader: createReaderAuth(services.keys, session) };
+  const deps = { services, session, reader: createReaderAuth(services.keys, session), config };
   await app.register(systemRoutes, { storage });
   // The management API, in its own scope: cookies and the same-origin check are its concern,
   // and stay off the ingestion hot path.

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       database: { dialect: 'sqlite', file: path.join(CWD, 'data', 'measurely.db') },
       bodyLimitBytes: 1024 * 1024,
       trustProxy: false,
+      publicUrl: 'http://127.0.0.1:3000',
       allowSignup: true,
       cookieSecure: false,
       sessionTtlMs: 30 * 86_400_000,

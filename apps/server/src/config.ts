@@ -19,6 +19,8 @@ export interface Config {
    * sender, so a client could choose its own address (and dodge the per-IP throttle).
    */
   readonly trustProxy: boolean | number | string;
+  /** Where users reach the dashboard, for links the server hands out (password resets). */
+  readonly publicUrl: string;
   readonly allowSignup: boolean;
   readonly cookieSecure: boolean;
   readonly sessionTtlMs: number;
@@ -71,6 +73,10 @@ export const ENV_VARS = {
   MEASURELY_TRUST_PROXY: {
     default: 'false',
     help: 'Behind a reverse proxy: its address or CIDR range (comma-separated), or the number of proxy hops.',
+  },
+  MEASURELY_PUBLIC_URL: {
+    default: '',
+    help: 'The URL users reach the dashboard at, for links in messages (default http://HOST:PORT).',
   },
   MEASURELY_ALLOW_SIGNUP: {
     default: 'true',
@@ -166,9 +172,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (/\s/.test(host)) problems.push(`HOST: must not contain spaces, got "${host}"`);
 
   const database = parseDatabaseUrl(raw('DATABASE_URL'), cwd, problems);
+  const port = int('PORT', 0, 65535);
+  const publicUrl = parsePublicUrl(raw('MEASURELY_PUBLIC_URL'), host, port, problems);
 
   const config: Config = {
-    port: int('PORT', 0, 65535),
+    port,
+    publicUrl,
     host,
     logLevel,
     database,
@@ -216,6 +225,22 @@ function trustProxy(text: string, problems: string[]): boolean | number | string
     return false;
   }
   return entries.join(',');
+}
+
+/** An http(s) origin (and optional path prefix), without a trailing slash. */
+function parsePublicUrl(text: string, host: string, port: number, problems: string[]): string {
+  if (text === '') {
+    const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+    return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+  }
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return text.replace(/\/+$/, '');
+  } catch {
+    // Reported below.
+  }
+  problems.push(`MEASURELY_PUBLIC_URL: expected an http:// or https:// URL, got "${text}"`);
+  return text;
 }
 
 function parseDatabaseUrl(url: string, cwd: string, problems: string[]): DatabaseConfig {

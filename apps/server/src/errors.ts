@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   RANGE_INVALID: { status: 400, title: 'Invalid time range' },
   RANGE_TOO_LONG: { status: 400, title: 'Time range longer than allowed' },
   TOO_MANY_BUCKETS: { status: 400, title: 'Too many buckets; use a coarser granularity' },
+  QUERY_TOO_BROAD: { status: 400, title: 'Too many filter combinations for this query' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   API_KEY_INVALID: { status: 401, title: 'Missing, unknown or revoked API key' },
   METRIC_UNKNOWN: { status: 401, title: 'No such metric for this API key' },

@@ -7,6 +7,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
+import type { Config } from './config.js';
 import type { ReaderAuth } from './plugins/reader.js';
 import type { SessionHelpers } from './plugins/session.js';
 import type { Services } from './services.js';
@@ -25,6 +26,7 @@ export interface RouteDeps {
   readonly session: SessionHelpers;
   /** Read access: a member's session or a `read` API key. */
   readonly reader: ReaderAuth;
+  readonly config: Config;
 }
 
 export const ProblemSchema = Type.Object(

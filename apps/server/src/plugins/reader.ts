@@ -27,6 +27,10 @@ export function createReaderAuth(keys: KeysService, session: SessionHelpers): Re
         `This is an ${identity.scope} key; reading needs a read key.`,
       );
     }
+    // Off the response path; written at most once a minute per key.
+    keys.markUsed([identity.keyId]).catch((error: unknown) => {
+      request.log.error({ err: error }, 'could not record API key use');
+    });
     return { kind: 'key', keyId: identity.keyId, projectId: identity.projectId };
   };
 }

@@ -68,6 +68,8 @@ export function createDialect(config: DatabaseConfig): OpenedDialect {
     statement_timeout: 30_000,
     lock_timeout: 10_000,
     idle_in_transaction_session_timeout: 60_000,
+    // Waiting this long for a free connection fails the request instead of queueing for ever.
+    connectionTimeoutMillis: 15_000,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID

@@ -129,19 +129,20 @@ export function createAccountsRepo(db: Db) {
         .execute();
     },
 
-    /** Takes a reset token: returns its user and deletes it (with the user's other tokens). */
+    /**
+     * Takes a reset token: deletes it and returns its user, once — of two simultaneous takes,
+     * only the one whose delete removed the row gets the user. The user's other tokens go too.
+     */
     async takePasswordReset(id: string, now: number): Promise<string | undefined> {
-      return db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('passwordResets')
-          .select('userId')
-          .where('id', '=', id)
-          .where('expiresAt', '>', now)
-          .executeTakeFirst();
-        if (row === undefined) return undefined;
-        await trx.deleteFrom('passwordResets').where('userId', '=', row.userId).execute();
-        return row.userId;
-      });
+      const row = await db
+        .deleteFrom('passwordResets')
+        .where('id', '=', id)
+        .where('expiresAt', '>', now)
+        .returning('userId')
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      await db.deleteFrom('passwordResets').where('userId', '=', row.userId).execute();
+      return row.userId;
     },
 
     async deleteExpiredSessions(userId: string, now: number): Promise<void> {

@@ -13,7 +13,10 @@ import {
 
 const tags = ['Accounts'];
 
-export async function accountsRoutes(app: App, { services, session }: RouteDeps): Promise<void> {
+export async function accountsRoutes(
+  app: App,
+  { services, session, config }: RouteDeps,
+): Promise<void> {
   const { accounts } = services;
 
   app.post(
@@ -129,7 +132,8 @@ export async function accountsRoutes(app: App, { services, session }: RouteDeps)
     async (request, reply) => {
       const token = await accounts.requestPasswordReset(request.body.email, request.ip);
       if (token !== undefined) {
-        const link = `${request.protocol}://${request.host}/reset-password?token=${token}`;
+        // From configuration, never from the request's Host header, which the client chooses.
+        const link = `${config.publicUrl}/reset-password?token=${token}`;
         request.log.warn(
           { email: request.body.email.trim().toLowerCase() },
           `password reset requested; send this link to the user: ${link}`,

@@ -17,6 +17,8 @@ import {
 
 /** How long a password reset link works. */
 export const RESET_TTL_MS = 60 * 60 * 1000;
+/** Reset links sent per account per sign-in throttle window. */
+const RESETS_PER_WINDOW = 5;
 
 /** A session is extended at most this often, so most requests do not write. */
 const SESSION_TOUCH_INTERVAL_MS = 60 * 60 * 1000;
@@ -154,15 +156,19 @@ export function createAccountsService(deps: {
 
     /**
      * Starts a password reset: returns the token to send, or undefined when no account has the
-     * e-mail (the caller answers the same either way). Throttled like sign-in.
+     * e-mail or too many links were asked for (the caller answers the same either way).
      */
     async requestPasswordReset(email: string, ip: string): Promise<string | undefined> {
       const normalised = normaliseEmail(email);
+      // Over a limit, nothing is sent but the answer is the same: a stranger asking for links
+      // cannot lock an account's owner out of resetting, nor learn anything.
       const accountKey = `reset:account:${sha256Hex(normalised)}`;
-      const ipKey = `login:ip:${ip}`;
-      await throttle(ipKey, login.maxAttemptsPerIp);
+      const ipKey = `reset:ip:${ip}`;
+      const [byAccount, byIp] = await Promise.all([attempts.get(accountKey), attempts.get(ipKey)]);
+      if (byAccount.count >= RESETS_PER_WINDOW || byIp.count >= login.maxAttemptsPerIp) {
+        return undefined;
+      }
       await attempts.increment(ipKey, login.windowMs);
-      await throttle(accountKey, login.maxFailuresPerAccount);
       await attempts.increment(accountKey, login.windowMs);
       const row = await repo.findUserByEmail(normalised);
       if (row === undefined) return undefined;

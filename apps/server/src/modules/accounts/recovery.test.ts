@@ -18,7 +18,10 @@ for (const dialect of DIALECTS) {
           done();
         },
       });
-      ctx = await createTestApp(dialect, { logStream, env: { LOG_LEVEL: 'info' } });
+      ctx = await createTestApp(dialect, {
+        logStream,
+        env: { LOG_LEVEL: 'info', MEASURELY_PUBLIC_URL: 'https://metrics.example.com/' },
+      });
     });
     afterAll(() => ctx.close());
 
@@ -33,7 +36,9 @@ for (const dialect of DIALECTS) {
         body: { email: email.toUpperCase() },
       });
       expect(response.statusCode).toBe(202);
-      const match = /reset-password\?token=([\w-]+)/.exec(logs.slice(before));
+      const match = /https:\/\/metrics\.example\.com\/reset-password\?token=([\w-]+)/.exec(
+        logs.slice(before),
+      );
       if (match?.[1] === undefined) throw new Error('no reset link logged');
       return match[1];
     }
@@ -105,6 +110,44 @@ for (const dialect of DIALECTS) {
         body: { token, password: 'a third password' },
       });
       expectProblem(again, 400, 'RESET_TOKEN_INVALID');
+    });
+
+    it('builds the link from the configured URL, never from the Host header', async () => {
+      const session = await signUp(ctx.app);
+      const before = logs.length;
+      await call(ctx.app, 'POST', '/api/auth/forgot', {
+        body: { email: session.user.email },
+        headers: { host: 'evil.example' },
+      });
+      const line = logs
+        .slice(before)
+        .split('\n')
+        .find((l) => l.includes('reset-password'));
+      expect(line).toContain('https://metrics.example.com/reset-password?token=');
+      expect(line).not.toContain('evil.example');
+    });
+
+    it('uses a link once even when it is sent twice at the same time', async () => {
+      const session = await signUp(ctx.app);
+      const token = await resetToken(session.user.email);
+      const attempts = await Promise.all(
+        ['first new password', 'second new password', 'third new password'].map((password) =>
+          call(ctx.app, 'POST', '/api/auth/reset', { body: { token, password } }),
+        ),
+      );
+      expect(attempts.map((r) => r.statusCode).sort()).toEqual([200, 400, 400]);
+    });
+
+    it('answers 202 even past the limit, sending nothing more', async () => {
+      const session = await signUp(ctx.app);
+      const before = logs.length;
+      for (let i = 0; i < 8; i++) {
+        const response = await call(ctx.app, 'POST', '/api/auth/forgot', {
+          body: { email: session.user.email },
+        });
+        expect(response.statusCode).toBe(202);
+      }
+      expect(logs.slice(before).match(/reset-password\?token=/g)).toHaveLength(5);
     });
 
     it('refuses an expired or made-up link, and answers the same for an unknown e-mail', async () => {

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.js';
+import { parseFilters } from '../ingest/event-input.js';
 import type { WindowParams } from '../query/query-params.js';
 
 export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
@@ -21,11 +22,6 @@ export interface ExportQuery {
   readonly filters: ReadonlyArray<readonly [string, string]>;
 }
 
-/** Filter keys as ingestion accepts them (docs/ingestion.md), so any other key matches nothing. */
-const FILTER_KEY = /^[a-z0-9 _\-/$%#&*()!~.]+$/;
-const MAX_FILTER_KEY_LENGTH = 32;
-/** An event carries at most this many filters: more conditions could match nothing. */
-const MAX_FILTERS = 10;
 const FILTER_PARAM = /^filter\[(.*)\]$/s;
 const NAMES = ['from', 'to', 'range', 'tz', 'format'];
 
@@ -37,16 +33,6 @@ function shown(name: string): string {
   return name.length > 40 ? `${name.slice(0, 40)}…` : name;
 }
 
-function filterKey(raw: string): string {
-  const key = raw.trim().toLowerCase();
-  if (key === '' || key.length > MAX_FILTER_KEY_LENGTH || !FILTER_KEY.test(key)) {
-    throw invalid(
-      `Filter key "${shown(raw)}" must be 1 to ${MAX_FILTER_KEY_LENGTH} characters of a-z 0-9 space _ - / $ % # & * ( ) ! ~ .`,
-    );
-  }
-  return key;
-}
-
 /**
  * Reads `format`, the window (`range` or `from`/`to`, `tz`) and any number of
  * `filter[key]=value`, each at most once. Shape errors are QUERY_INVALID; the window is checked
@@ -54,19 +40,13 @@ function filterKey(raw: string): string {
  */
 export function parseExportQuery(query: Readonly<Record<string, unknown>>): ExportParams {
   const values = new Map<string, string>();
-  const filters = new Map<string, string>();
+  const rawFilters: Record<string, string> = {};
   for (const [name, value] of Object.entries(query)) {
     if (value === undefined) continue;
     if (typeof value !== 'string') throw invalid(`"${shown(name)}" is given more than once.`);
     const filter = FILTER_PARAM.exec(name);
     if (filter !== null) {
-      const key = filterKey(filter[1] ?? '');
-      if (filters.has(key)) {
-        throw invalid(`Filter "${key}" is given more than once (keys ignore case and spaces).`);
-      }
-      const wanted = value.trim().toLowerCase();
-      if (wanted === '') throw invalid(`Filter "${key}" needs a value.`);
-      filters.set(key, wanted);
+      rawFilters[filter[1] ?? ''] = value;
     } else if (NAMES.includes(name)) {
       values.set(name, value);
     } else {
@@ -75,14 +55,15 @@ export function parseExportQuery(query: Readonly<Record<string, unknown>>): Expo
       );
     }
   }
-  if (filters.size > MAX_FILTERS) throw invalid(`At most ${MAX_FILTERS} filters.`);
+  // The same rules as the query API and ingestion: FILTERS_INVALID, FILTERS_LIMIT.
+  const filters = parseFilters(rawFilters);
   const format = values.get('format') ?? 'csv';
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
     throw invalid(`"format" must be ${EXPORT_FORMATS.join(' or ')}.`);
   }
 
   const window: { -readonly [K in keyof WindowParams]: WindowParams[K] } = {
-    filters: [...filters].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    filters,
   };
   for (const name of ['from', 'to', 'range', 'tz'] as const) {
     const value = values.get(name);

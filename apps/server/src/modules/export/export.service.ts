@@ -1,8 +1,12 @@
+import { AppError } from '../../errors.js';
 import type { Actor } from '../../lib/actor.js';
 import type { QueryService } from '../query/query.service.js';
 import type { ExportRepo } from './export.repo.js';
 import { csvHeader, csvLines, ndjsonLines } from './export-format.js';
 import type { ExportFormat, ExportParams, ExportQuery } from './export-query.js';
+
+/** Exports streaming at once per process: well under the PostgreSQL pool of 10 connections. */
+export const MAX_RUNNING_EXPORTS = 4;
 
 /** Rows per database read and per piece of the document: about 50 to 100 kB of text. */
 const PAGE_ROWS = 1_000;
@@ -23,7 +27,19 @@ export function createExportService(deps: {
 }) {
   const { query: reads, repo } = deps;
 
+  let running = 0;
+
   async function* render(metricId: string, query: ExportQuery): AsyncGenerator<string, void> {
+    // Each running export holds a database connection (and a CSV one briefly needs a second):
+    // past the cap, an export waits for a free slot rather than starving every other request.
+    if (running >= MAX_RUNNING_EXPORTS) {
+      throw new AppError(
+        'OVERLOADED',
+        `${MAX_RUNNING_EXPORTS} exports are already running on this server; retry shortly.`,
+        { headers: { 'retry-after': '5' } },
+      );
+    }
+    running += 1;
     const { from, to, filters, format } = query;
     const pages = repo.streamEvents({ metricId, from, to, filters }, PAGE_ROWS);
     try {
@@ -39,6 +55,7 @@ export function createExportService(deps: {
       yield csvHeader(keys) + csvLines(rows, keys);
       for await (const page of pages) yield csvLines(page, keys);
     } finally {
+      running -= 1;
       await pages.return();
     }
   }

@@ -130,6 +130,34 @@ for (const dialect of DIALECTS) {
       expect(heapGrowth).toBeLessThan(MAX_HEAP_GROWTH);
     }, 60_000);
 
+    it('runs at most 4 exports at once, and answers 503 with Retry-After past that', async () => {
+      const idle = await openReads(ctx);
+      const controllers = Array.from({ length: 4 }, () => new AbortController());
+      try {
+        // Four downloads that started and are not read: each holds its slot.
+        const held = await Promise.all(
+          controllers.map((c) => fetch(url, { headers, signal: c.signal })),
+        );
+        expect(held.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+        const fifth = await fetch(url, { headers });
+        expect(fifth.status).toBe(503);
+        expect(fifth.headers.get('retry-after')).toBe('5');
+        expect(((await fifth.json()) as { code: string }).code).toBe('OVERLOADED');
+        // Charts still answer meanwhile: the held exports do not take every connection.
+        const series = await fetch(url.replace(/\/events\?.*$/, '/series?range=today'), {
+          headers,
+        });
+        expect(series.status).toBe(200);
+      } finally {
+        for (const c of controllers) c.abort();
+      }
+      // Every slot and database read is given back.
+      await expect.poll(() => openReads(ctx), { timeout: 10_000 }).toBe(idle);
+      const after = await fetch(url.replace(/to=\d+/, `to=${BASE + 1000}`), { headers });
+      expect(after.status).toBe(200);
+      await after.text();
+    }, 30_000);
+
     it('stops reading the database when the client goes away', async () => {
       const idle = await openReads(ctx);
       const controller = new AbortController();

@@ -434,18 +434,33 @@ for (const dialect of DIALECTS) {
           `${range}&format=CSV`,
           `${range}&from=${T0}`,
           `${range}&filter[plan]=pro&filter[plan]=free`,
+        ];
+        for (const query of cases) {
+          const response = await download(ctx, project.id, metric.name, query, asOwner());
+          expectProblem(response, 400, 'QUERY_INVALID');
+        }
+      });
+
+      it('400 FILTERS_INVALID or FILTERS_LIMIT for filters no event could carry, as the query API', async () => {
+        const invalid = [
           `${range}&filter[plan]=pro&filter[PLAN]=free`,
           `${range}&filter[]=pro`,
           `${range}&filter[${encodeURIComponent('Ünï')}]=x`,
           `${range}&filter[${encodeURIComponent('a"b')}]=x`,
           `${range}&filter[${'k'.repeat(33)}]=x`,
           `${range}&filter[plan]=%20`,
-          `${range}&${Array.from({ length: 11 }, (_, i) => `filter[k${i}]=v`).join('&')}`,
+          `${range}&filter[plan]=${encodeURIComponent('a"b')}`,
         ];
-        for (const query of cases) {
+        for (const query of invalid) {
           const response = await download(ctx, project.id, metric.name, query, asOwner());
-          expectProblem(response, 400, 'QUERY_INVALID');
+          expectProblem(response, 400, 'FILTERS_INVALID');
         }
+        const tooMany = `${range}&${Array.from({ length: 11 }, (_, i) => `filter[k${i}]=v`).join('&')}`;
+        expectProblem(
+          await download(ctx, project.id, metric.name, tooMany, asOwner()),
+          400,
+          'FILTERS_LIMIT',
+        );
       });
 
       it('400 RANGE_INVALID for a missing, unreadable or empty range', async () => {

@@ -141,6 +141,19 @@ for (const dialect of DIALECTS) {
       ]);
     });
 
+    it('records when a read key was last used to read', async () => {
+      const owner = await signUp(ctx.app);
+      const project = await createProject(ctx.app, owner);
+      const read = await newKey(ctx, owner, project, 'read');
+      const response = await call(ctx.app, 'GET', `/api/projects/${project.id}/overview`, {
+        headers: { authorization: `Bearer ${read.secret}` },
+      });
+      expect(response.statusCode).toBe(200);
+      await expect
+        .poll(async () => (await listKeys(ctx, owner, project)).keys.find((k) => k.id === read.id))
+        .toMatchObject({ lastUsedAt: new Date(ctx.clock.now()).toISOString() });
+    });
+
     it('validates the scope and the name of a new key', async () => {
       const owner = await signUp(ctx.app);
       const project = await createProject(ctx.app, owner);

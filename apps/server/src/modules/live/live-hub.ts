@@ -19,17 +19,28 @@ export interface LiveHubOptions {
   readonly coalesceMs?: number;
   /** A stream holding more unsent bytes than this is dropped: the client is too slow. */
   readonly maxBufferedBytes?: number;
+  /**
+   * A stream is ended after this long; the client reconnects by itself and its access is checked
+   * again, so a revoked key or a removed member stops receiving within this bound.
+   */
+  readonly maxStreamMs?: number;
 }
 
 /** How long a disconnected EventSource waits before reconnecting. */
 export const RETRY_MS = 3_000;
-const DEFAULTS = { heartbeatMs: 15_000, coalesceMs: 250, maxBufferedBytes: 64 * 1024 } as const;
+const DEFAULTS = {
+  heartbeatMs: 15_000,
+  coalesceMs: 250,
+  maxBufferedBytes: 64 * 1024,
+  maxStreamMs: 5 * 60_000,
+} as const;
 /** Past this many changed metrics in a window, one listing is cheaper than a read per metric. */
 const LIST_THRESHOLD = 16;
 
 interface Subscriber {
   readonly stream: LiveStream;
   readonly heartbeat: NodeJS.Timeout;
+  readonly expiry: NodeJS.Timeout;
   readonly onGone: () => void;
 }
 
@@ -93,9 +104,14 @@ export class LiveHub {
     const subscriber: Subscriber = {
       stream,
       heartbeat: setInterval(() => this.#send(subscriber, ': ping\n\n'), this.#options.heartbeatMs),
+      expiry: setTimeout(() => {
+        this.#unsubscribe(projectId, subscriber);
+        stream.end();
+      }, this.#options.maxStreamMs),
       onGone: () => this.#unsubscribe(projectId, subscriber),
     };
     subscriber.heartbeat.unref();
+    subscriber.expiry.unref();
     stream.once('close', subscriber.onGone);
     stream.once('error', subscriber.onGone);
     feed.subscribers.add(subscriber);
@@ -131,6 +147,7 @@ export class LiveHub {
 
   #unsubscribe(projectId: string, subscriber: Subscriber): void {
     clearInterval(subscriber.heartbeat);
+    clearTimeout(subscriber.expiry);
     subscriber.stream.off('close', subscriber.onGone);
     subscriber.stream.off('error', subscriber.onGone);
     const feed = this.#feeds.get(projectId);

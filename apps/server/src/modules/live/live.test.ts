@@ -211,6 +211,7 @@ async function serveLive(
     services,
     session,
     reader: createReaderAuth(services.keys, session),
+    config: ctx.config,
     live,
   });
   return { app, live, base: await listen(app) };
@@ -423,6 +424,19 @@ for (const dialect of DIALECTS) {
         expect(server.live.subscriberCount(project.id)).toBe(1);
         client.abort();
         await expect.poll(() => server.live.subscriberCount(project.id)).toBe(0);
+      } finally {
+        await server.app.close();
+      }
+    });
+
+    it('ends a stream after its lifetime, so the client reconnects and is checked again', async () => {
+      const server = await serveLive(ctx, { maxStreamMs: 200 });
+      try {
+        const client = await connect(server.base, project.id, sessionHeaders(owner));
+        await client.sse.event('hello');
+        expect(server.live.subscriberCount(project.id)).toBe(1);
+        await expect.poll(() => server.live.subscriberCount(project.id)).toBe(0);
+        client.abort();
       } finally {
         await server.app.close();
       }

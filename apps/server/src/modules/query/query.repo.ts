@@ -22,8 +22,8 @@ export interface Sums {
 
 /** Selectors per statement: keeps every statement far under both engines' parameter limits. */
 const SELECTORS_PER_STATEMENT = 5_000;
-/** Past this many dimension sets, a metric's combinations are not listed. */
-export const MAX_DIMENSION_SETS = 100_000;
+/** Past this many dimension sets, a metric's combinations are not listed (see dimensionSets). */
+export const MAX_DIMENSION_SETS = 10_000;
 
 const TABLES: Record<RollupLevel, string> = {
   minute: 'rollups_minute',
@@ -166,7 +166,8 @@ export function createQueryRepo(db: Db, dialect: DialectName) {
 
     /**
      * Every dimension set a metric has rows for ('' excluded), in order: a loose index scan that
-     * jumps from one value to the next instead of reading every bucket of each.
+     * jumps from one value to the next instead of reading every bucket of each. Stops past
+     * MAX_DIMENSION_SETS: more than that many comes back as MAX_DIMENSION_SETS + 1 entries.
      */
     async dimensionSets(metricId: string): Promise<string[]> {
       const { rows } = await sql<{ dims: string | null }>`
@@ -175,7 +176,7 @@ export function createQueryRepo(db: Db, dialect: DialectName) {
           union all
           select (select min(x.dims) from rollups_day x
                   where x.metric_id = ${metricId} and x.dims > d.dims), d.n + 1
-          from d where d.dims is not null and d.n < ${MAX_DIMENSION_SETS}
+          from d where d.dims is not null and d.n <= ${MAX_DIMENSION_SETS}
         )
         select dims from d where dims is not null`.execute(db);
       return rows.flatMap((r) => (r.dims === null ? [] : [r.dims]));

@@ -7,7 +7,7 @@ import type { MetricType, ProjectRow } from '../../storage/schema.js';
 import { filtersJson } from '../ingest/write-plan.js';
 import type { Metric } from '../metrics/metrics.schemas.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
-import type { QueryRepo, Selector, Sums } from './query.repo.js';
+import { MAX_DIMENSION_SETS, type QueryRepo, type Selector, type Sums } from './query.repo.js';
 import type { SeriesResponse } from './query.schemas.js';
 import type { BreakdownParams, SeriesParams, WindowParams } from './query-params.js';
 import { coverBuckets } from './rollup-ranges.js';
@@ -162,6 +162,18 @@ export function createQueryService(deps: {
     return { tz, from, to };
   }
 
+  /** Every filter combination of a metric, or QUERY_TOO_BROAD past the listing limit. */
+  async function combinationsOf(metricId: string): Promise<string[]> {
+    const combos = await repo.dimensionSets(metricId);
+    if (combos.length > MAX_DIMENSION_SETS) {
+      throw new AppError(
+        'QUERY_TOO_BROAD',
+        `This metric has more than ${MAX_DIMENSION_SETS.toLocaleString('en')} filter combinations: several filters together, or a breakdown under a filter, cannot be computed; use one filter.`,
+      );
+    }
+    return combos;
+  }
+
   /** The dimension sets that make up the events matching every filter. */
   async function selectionOf(
     metricId: string,
@@ -169,7 +181,7 @@ export function createQueryService(deps: {
   ): Promise<Selection> {
     if (filters.length === 0) return [{ metricId, dims: '' }];
     if (filters.length === 1) return [{ metricId, dims: filtersJson(filters) }];
-    const combos = await repo.dimensionSets(metricId);
+    const combos = await combinationsOf(metricId);
     return combos
       .filter((dims) => {
         const set = parseDims(dims);
@@ -196,7 +208,7 @@ export function createQueryService(deps: {
       }
       return groups;
     }
-    for (const dims of await repo.dimensionSets(metricId)) {
+    for (const dims of await combinationsOf(metricId)) {
       const set = parseDims(dims);
       const value = set.get(key);
       if (value === undefined || set.size < 2) continue;
@@ -271,6 +283,8 @@ export function createQueryService(deps: {
       const n = bounds.length - 1;
       const first = bounds[0] ?? window.from;
       const last = bounds[n] ?? window.to;
+      // The buckets widen the window: the limit applies to what the answer covers.
+      checkRange(project, first, last);
       const spans = (b: readonly number[]) =>
         b.slice(0, -1).map((from, i) => ({ from, to: b[i + 1] ?? from }));
       const main = spans(bounds);

@@ -1677,6 +1677,16 @@ for (const dialect of DIALECTS) {
           session: user,
         });
 
+      it('RANGE_TOO_LONG when the buckets widen a short range past the limit', async () => {
+        // Two days asked for, but month buckets would answer all of October and November.
+        expectProblem(
+          await read('series', 'from=2026-10-31&to=2026-11-02&granularity=month'),
+          400,
+          'RANGE_TOO_LONG',
+        );
+        expectOk(await read('series', 'from=2026-10-31&to=2026-11-02&granularity=day'));
+      });
+
       it('RANGE_TOO_LONG past MEASURELY_MAX_QUERY_DAYS, for series and breakdown', async () => {
         for (const q of [
           'from=2026-10-01&to=2026-11-01&granularity=month',
