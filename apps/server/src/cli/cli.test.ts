@@ -315,6 +315,75 @@ for (const dialect of DIALECTS) {
       expect(failure(missing, 1).code).toBe('METRIC_NOT_FOUND');
     });
 
+    it('prints a metric series from its rollups, as a table or --json, with filters', async () => {
+      const project = await createProject();
+      await cli([
+        'metric',
+        'create',
+        '--project',
+        project.id,
+        '--name',
+        'orders',
+        '--type',
+        'basic',
+      ]);
+      const DAY = 86_400_000;
+      const today = Math.floor(Date.now() / DAY) * DAY;
+      const day = (offset: number) => new Date(today + offset * DAY).toISOString().slice(0, 10);
+      const app = await buildApp(loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }));
+      try {
+        const sent = await app.inject({
+          method: 'POST',
+          url: '/event/v1/batch',
+          headers: {
+            authorization: `Bearer ${project.apiKey}`,
+            'content-type': 'application/json',
+          },
+          payload: JSON.stringify({
+            events: [
+              {
+                metric: 'orders',
+                value: 3,
+                timestamp: today - 2 * DAY + 3_600_000,
+                filters: { plan: 'pro' },
+              },
+              { metric: 'orders', value: 2.5, timestamp: today - DAY + 3_600_000 },
+            ],
+          }),
+        });
+        expect(sent.json()).toMatchObject({ accepted: 2 });
+      } finally {
+        await app.close();
+      }
+      const window = ['--from', day(-2), '--to', day(1), '--granularity', 'day'];
+      const base = ['metric', 'series', '--project', project.id, '--metric', 'orders', ...window];
+      const series = parsed(await cli([...base, '--json'])) as {
+        buckets: Array<{ start: string; sum: number; count: number }>;
+        summary: { value: number };
+      };
+      expect(series.buckets.map((b) => [b.start.slice(0, 10), b.sum, b.count])).toEqual([
+        [day(-2), 3, 1],
+        [day(-1), 2.5, 1],
+        [day(0), 0, 0],
+      ]);
+      expect(series.summary.value).toBe(5.5);
+      const pro = parsed(await cli([...base, '--filter', 'plan=pro', '--json'])) as typeof series;
+      expect(pro.buckets.map((b) => b.sum)).toEqual([3, 0, 0]);
+
+      const table = await cli(base);
+      expect(table.code).toBe(0);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines[0]).toContain('orders (basic)');
+      expect(lines[1]).toMatch(/^start\s+sum\s+count$/);
+      expect(lines[3]).toMatch(/T00:00:00\.000Z\s+2\.5\s+1$/);
+      expect(lines.at(-1)).toContain('total: 5.5');
+
+      expect(failure(await cli([...base, '--filter', 'plan', '--json']), 2).code).toBe('USAGE');
+      expect(failure(await cli([...base, '--tz', 'Mars/Base', '--json']), 1).code).toBe(
+        'TIME_ZONE_INVALID',
+      );
+    });
+
     it('adds members with each role, once', async () => {
       const project = await createProject();
       for (const role of ['admin', 'developer', 'guest'] as const) {
