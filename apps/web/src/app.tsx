@@ -6,7 +6,7 @@ import { RouterProvider } from 'react-router/dom';
 import { createQueryClient } from './queries/query-client';
 import { routes } from './routes';
 import { handleLostSession } from './session';
-import { colorSchemeManager, theme } from './theme';
+import { colorSchemeManager, cssVariablesResolver, theme } from './theme';
 
 const queryClient = createQueryClient();
 const router = createBrowserRouter(routes);
@@ -17,6 +17,7 @@ export function App() {
     <MantineProvider
       theme={theme}
       colorSchemeManager={colorSchemeManager}
+      cssVariablesResolver={cssVariablesResolver}
       defaultColorScheme="auto"
     >
       <Notifications position="top-right" limit={3} />

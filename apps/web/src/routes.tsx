@@ -61,6 +61,10 @@ export const routes: RouteObject[] = [
                     lazy: lazyPage(() => import('./pages/metrics-page'), 'MetricsPage'),
                   },
                   {
+                    path: 'metrics/:metricId',
+                    lazy: lazyPage(() => import('./pages/metric-page'), 'MetricPage'),
+                  },
+                  {
                     path: 'keys',
                     lazy: lazyPage(() => import('./pages/keys-page'), 'KeysPage'),
                   },

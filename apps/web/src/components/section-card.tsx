@@ -17,7 +17,7 @@ export function SectionCard({ title, description, children, footer, danger }: Se
     <Card p={0} style={danger ? { borderColor: 'var(--mantine-color-red-outline)' } : undefined}>
       <Stack gap="md" p={{ base: 'md', sm: 'lg' }}>
         <Box>
-          <Title order={2} fz="lg" c={danger ? 'red' : undefined}>
+          <Title order={2} fz="lg" c={danger ? 'var(--mantine-color-red-light-color)' : undefined}>
             {title}
           </Title>
           {description !== undefined && (

@@ -6,6 +6,7 @@ import type { Project } from '../api/types';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { PageLoader } from '../components/page-loader';
+import { useLiveProject } from '../queries/live';
 import { useProject } from '../queries/projects';
 
 export interface ProjectContext {
@@ -19,6 +20,8 @@ export interface ProjectContext {
 export function ProjectLayout() {
   const { projectId = '' } = useParams();
   const { data: project, error, isPending, refetch } = useProject(projectId);
+  // One live stream per project while any of its pages is open: charts and totals follow it.
+  useLiveProject(project?.id);
 
   if (project !== undefined) return <Outlet context={{ project } satisfies ProjectContext} />;
   if (isPending) return <PageLoader />;

@@ -28,7 +28,7 @@ export function ProjectSwitcher({ projectId }: { projectId: string | undefined }
           maw="100%"
           c="var(--mantine-color-text)"
           styles={{ inner: { minWidth: 0 }, label: { minWidth: 0 } }}
-          aria-label="Switch project"
+          aria-label={`${current?.name ?? 'Projects'}: switch project`}
         >
           <Text span fw={600} size="sm" truncate="end" miw={0}>
             {current?.name ?? 'Projects'}

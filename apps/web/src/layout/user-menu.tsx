@@ -1,8 +1,19 @@
 import { Avatar, Menu, Text, UnstyledButton } from '@mantine/core';
 import { IconLogout, IconUserCircle } from '@tabler/icons-react';
 import { Link } from 'react-router';
+import { avatarColor } from '../lib/format';
 import { notifyError } from '../lib/notify';
 import { useMe, useSignOut } from '../queries/auth';
+
+/** The letters Mantine's Avatar shows for a name: the first of its first two words. */
+function initialsOf(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((word) => word[0]?.toUpperCase() ?? '')
+    .join('');
+}
 
 /** The avatar on the right of the top bar: who is signed in, account settings, sign out. */
 export function UserMenu() {
@@ -16,8 +27,16 @@ export function UserMenu() {
   return (
     <Menu position="bottom-end" width={260}>
       <Menu.Target>
-        <UnstyledButton aria-label="Account menu" style={{ borderRadius: '50%' }}>
-          <Avatar color="initials" name={user.name || user.email} radius="xl" size={34} />
+        <UnstyledButton
+          aria-label={`${initialsOf(user.name || user.email)}: account menu`}
+          style={{ borderRadius: '50%' }}
+        >
+          <Avatar
+            color={avatarColor(user.name || user.email)}
+            name={user.name || user.email}
+            radius="xl"
+            size={34}
+          />
         </UnstyledButton>
       </Menu.Target>
       <Menu.Dropdown>

@@ -116,3 +116,13 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   }
   return relative.format(Math.round(amount), 'year');
 }
+
+/** Avatar colours whose darkest shade reads at 4.5:1 or more on their lightest (WCAG AA). */
+const AVATAR_COLORS = ['indigo', 'violet', 'grape', 'pink', 'blue', 'cyan', 'red'] as const;
+
+/** A stable avatar colour for a name, among those that keep the initials readable. */
+export function avatarColor(name: string): (typeof AVATAR_COLORS)[number] {
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
+  return AVATAR_COLORS[hash % AVATAR_COLORS.length] ?? 'indigo';
+}

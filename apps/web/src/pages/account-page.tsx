@@ -1,11 +1,13 @@
-import { Button, PasswordInput, Stack, TextInput } from '@mantine/core';
+import { Badge, Button, PasswordInput, Stack, TextInput } from '@mantine/core';
 import { hasLength, isNotEmpty, matchesField, useForm } from '@mantine/form';
+import { isApiError } from '../api/client';
 import type { User } from '../api/types';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { PageLoader } from '../components/page-loader';
 import { SectionCard } from '../components/section-card';
 import { formErrors } from '../lib/describe-error';
+import { formatDate } from '../lib/format';
 import { notifySuccess } from '../lib/notify';
 import { useChangePassword, useMe, useUpdateProfile } from '../queries/auth';
 
@@ -21,8 +23,9 @@ function Profile({ user }: { user: User }) {
       onSubmit={form.onSubmit((values) =>
         update.mutate(values, {
           onSuccess: (saved) => {
+            form.setValues({ name: saved.name });
             form.resetDirty({ name: saved.name });
-            notifySuccess('Your name was saved.');
+            notifySuccess(`Members of your projects now see you as “${saved.name}”.`, 'Name saved');
           },
           onError: (error) => form.setErrors(formErrors(error)),
         }),
@@ -44,7 +47,12 @@ function Profile({ user }: { user: User }) {
           maxLength={100}
           {...form.getInputProps('name')}
         />
-        <TextInput label="E-mail" value={user.email} readOnly description="You sign in with it." />
+        <TextInput
+          label="E-mail"
+          value={user.email}
+          readOnly
+          description={`You sign in with it. Account created ${formatDate(user.createdAt)}.`}
+        />
         {update.isError && <ErrorAlert error={update.error} />}
       </SectionCard>
     </form>
@@ -69,9 +77,18 @@ function Password() {
           {
             onSuccess: () => {
               form.reset();
-              notifySuccess('Your other sessions were signed out.', 'Password changed');
+              notifySuccess(
+                'You stay signed in here; every other browser or device was signed out.',
+                'Password changed',
+              );
             },
-            onError: (error) => form.setErrors(formErrors(error)),
+            onError: (error) => {
+              if (isApiError(error, 'PASSWORD_INCORRECT')) {
+                form.setFieldError('currentPassword', 'This is not your current password.');
+              } else {
+                form.setErrors(formErrors(error));
+              }
+            },
           },
         ),
       )}
@@ -79,7 +96,7 @@ function Password() {
     >
       <SectionCard
         title="Password"
-        description="Changing it signs out your other sessions."
+        description="Changing it keeps you signed in here and signs you out everywhere else: other browsers and devices."
         footer={
           <Button type="submit" loading={change.isPending}>
             Change password
@@ -102,7 +119,9 @@ function Password() {
           autoComplete="new-password"
           {...form.getInputProps('confirm')}
         />
-        {change.isError && <ErrorAlert error={change.error} />}
+        {change.isError && !isApiError(change.error, 'PASSWORD_INCORRECT') && (
+          <ErrorAlert error={change.error} />
+        )}
       </SectionCard>
     </form>
   );
@@ -113,7 +132,17 @@ export function AccountPage() {
   if (user === undefined) return <PageLoader />;
   return (
     <>
-      <PageHeader title="Account" description="Your profile and your password." />
+      <PageHeader
+        title="Account"
+        description="Your profile and your password."
+        actions={
+          user.isAdmin ? (
+            <Badge variant="light" color="violet" size="lg">
+              Instance administrator
+            </Badge>
+          ) : undefined
+        }
+      />
       <Stack gap="xl" maw={760}>
         <Profile user={user} />
         <Password />

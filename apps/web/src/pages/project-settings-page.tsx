@@ -10,6 +10,8 @@ import { CopyButton } from '../components/copy-button';
 import { ErrorAlert } from '../components/error-alert';
 import { PageHeader } from '../components/page-header';
 import { SectionCard } from '../components/section-card';
+import { MembersSection } from '../components/settings/members-section';
+import { UsageSection } from '../components/settings/usage-section';
 import { useCurrentProject } from '../layout/project-layout';
 import { formErrors } from '../lib/describe-error';
 import { formatDate } from '../lib/format';
@@ -131,10 +133,12 @@ export function ProjectSettingsPage() {
       <PageHeader
         title="Settings"
         documentTitle={`Settings · ${project.name}`}
-        description={`Settings of ${project.name}.`}
+        description={`The name, members, usage and limits of ${project.name}.`}
       />
       <Stack gap="xl" maw={760}>
         <General project={project} />
+        <MembersSection project={project} />
+        <UsageSection project={project} />
         {can(project.role, 'project.delete') && <DangerZone project={project} />}
       </Stack>
     </>

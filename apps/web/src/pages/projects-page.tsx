@@ -13,12 +13,13 @@ import {
 } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useQueries } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import type { Project } from '../api/types';
 import { ErrorAlert } from '../components/error-alert';
 import { NewProjectWizard } from '../components/new-project-wizard';
 import { PageHeader } from '../components/page-header';
-import { formatDate, formatNumber } from '../lib/format';
+import { avatarColor, formatDate, formatNumber } from '../lib/format';
 import { ROLE_LABELS } from '../lib/permissions';
 import { usePageTitle } from '../lib/use-page-title';
 import { useMe } from '../queries/auth';
@@ -50,7 +51,7 @@ function ProjectCard({ project, metrics }: { project: Project; metrics: number |
       <Stack gap="lg" h="100%">
         <Group justify="space-between" wrap="nowrap" gap="sm" align="flex-start">
           <Group gap="sm" wrap="nowrap" miw={0} align="flex-start">
-            <Avatar name={project.name} color="initials" radius="md" size={40} />
+            <Avatar name={project.name} color={avatarColor(project.name)} radius="md" size={40} />
             <Title
               order={3}
               fz="lg"
@@ -108,6 +109,12 @@ function Welcome() {
 /** Home: my projects as cards, or the first-project wizard when there are none. */
 export function ProjectsPage() {
   const projects = useProjects();
+  // Once the welcome wizard shows, it stays until the user leaves it: creating the first project
+  // refreshes the list, and the wizard must still show that project's key (shown only once).
+  const [welcoming, setWelcoming] = useState(false);
+  useEffect(() => {
+    if (projects.data?.length === 0) setWelcoming(true);
+  }, [projects.data]);
   const counts = useQueries({
     queries: (projects.data ?? []).map((p) => metricsQuery(p.id)),
     combine: (results) => results.map((r) => r.data?.length),
@@ -137,7 +144,7 @@ export function ProjectsPage() {
       </>
     );
   }
-  if (projects.data.length === 0) return <Welcome />;
+  if (welcoming || projects.data.length === 0) return <Welcome />;
 
   return (
     <>

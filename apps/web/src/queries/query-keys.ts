@@ -11,5 +11,13 @@ export const queryKeys = {
   metric: (projectId: string, metric: string) =>
     ['projects', projectId, 'metrics', metric] as const,
   keys: (projectId: string) => ['projects', projectId, 'keys'] as const,
+  overview: (projectId: string, tz: string) => ['projects', projectId, 'overview', tz] as const,
+  // Series, breakdowns and filters of a metric nest under [..., metricId, 'data'] (queries/live.ts).
+  series: (projectId: string, metricId: string, params: Record<string, string>) =>
+    ['projects', projectId, 'metrics', metricId, 'data', 'series', params] as const,
+  breakdown: (projectId: string, metricId: string, params: Record<string, string>) =>
+    ['projects', projectId, 'metrics', metricId, 'data', 'breakdown', params] as const,
+  filters: (projectId: string, metricId: string) =>
+    ['projects', projectId, 'metrics', metricId, 'data', 'filters'] as const,
   members: (projectId: string) => ['projects', projectId, 'members'] as const,
 };

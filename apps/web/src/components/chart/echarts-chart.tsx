@@ -56,13 +56,14 @@ export default function EChartsChart({ option, height = 280, label, onReady }: C
   useEffect(() => {
     if (chart === null) return;
     chart.setOption(
-      { aria: { enabled: true }, animationDuration: 300, ...option },
+      // ECharts writes its own aria-label on the element: make it the chart's label.
+      { aria: { enabled: true, label: { description: label } }, animationDuration: 300, ...option },
       {
         notMerge: true,
       },
     );
     ready.current?.(chart);
-  }, [chart, option]);
+  }, [chart, option, label]);
 
   return <div ref={element} role="img" aria-label={label} style={{ width: '100%', height }} />;
 }

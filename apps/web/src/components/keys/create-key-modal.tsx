@@ -1,0 +1,109 @@
+import { Button, Group, Modal, Radio, Stack, Text, TextInput } from '@mantine/core';
+import { hasLength, useForm } from '@mantine/form';
+import { useState } from 'react';
+import type { KeyScope, NewApiKey } from '../../api/types';
+import { formErrors } from '../../lib/describe-error';
+import { useCreateKey } from '../../queries/keys';
+import { ErrorAlert } from '../error-alert';
+import { SecretField } from '../secret-field';
+import { KeyUsageHint } from './key-usage-hint';
+
+export interface CreateKeyModalProps {
+  projectId: string;
+  opened: boolean;
+  onClose: () => void;
+}
+
+/** Names a new key and picks its scope, then shows its secret this once. */
+export function CreateKeyModal({ projectId, opened, onClose }: CreateKeyModalProps) {
+  const create = useCreateKey(projectId);
+  const [created, setCreated] = useState<NewApiKey | null>(null);
+  const form = useForm({
+    initialValues: { name: '', scope: 'ingest' as KeyScope },
+    validate: { name: hasLength({ min: 1, max: 100 }, 'Give it a name of 1 to 100 characters') },
+    transformValues: ({ name, scope }) => ({ name: name.trim(), scope }),
+  });
+
+  const close = () => {
+    if (create.isPending) return;
+    onClose();
+  };
+  // Cleared once the closing transition is over, so the secret does not flash back to the form.
+  const reset = () => {
+    setCreated(null);
+    form.reset();
+    create.reset();
+  };
+
+  return (
+    <Modal
+      opened={opened}
+      onClose={close}
+      onExitTransitionEnd={reset}
+      title={<Text fw={600}>{created === null ? 'Create an API key' : 'Your new API key'}</Text>}
+      // A click beside the dialog must not lose a secret that is never shown again.
+      closeOnClickOutside={created === null}
+    >
+      {created === null ? (
+        <form
+          onSubmit={form.onSubmit((values) =>
+            create.mutate(values, {
+              onSuccess: setCreated,
+              onError: (error) => form.setErrors(formErrors(error)),
+            }),
+          )}
+          noValidate
+        >
+          <Stack gap="md">
+            <TextInput
+              label="Name"
+              description="Where it is used, to recognise it later."
+              placeholder="Production backend"
+              maxLength={100}
+              data-autofocus
+              {...form.getInputProps('name')}
+            />
+            <Radio.Group
+              label="Scope"
+              description="An ingest key sends events and cannot read anything; a read key queries and exports metrics and cannot send events."
+              {...form.getInputProps('scope')}
+            >
+              <Stack gap="sm" mt="xs">
+                <Radio
+                  value="ingest"
+                  label="Ingest"
+                  description="For your app or backend: posts events."
+                />
+                <Radio
+                  value="read"
+                  label="Read"
+                  description="For scripts and dashboards: queries and exports metrics."
+                />
+              </Stack>
+            </Radio.Group>
+            {create.isError && <ErrorAlert error={create.error} />}
+            <Group justify="flex-end" gap="sm">
+              <Button variant="default" onClick={close} disabled={create.isPending}>
+                Cancel
+              </Button>
+              <Button type="submit" loading={create.isPending}>
+                Create key
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      ) : (
+        <Stack gap="md">
+          <Text size="sm">
+            <b>{created.name}</b> ({created.scope}) is ready.
+          </Text>
+          <SecretField secret={created.secret} />
+          <KeyUsageHint scope={created.scope} />
+          <Group justify="flex-end">
+            <Button onClick={onClose}>I have copied it</Button>
+          </Group>
+        </Stack>
+      )}
+    </Modal>
+  );
+}

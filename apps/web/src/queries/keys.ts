@@ -1,0 +1,61 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, seg } from '../api/client';
+import type { ApiKey, CreateKeyBody, NewApiKey } from '../api/types';
+import { queryKeys } from './query-keys';
+
+const keysPath = (projectId: string) => `/api/projects/${seg(projectId)}/keys`;
+
+/** Puts a key (new, rotated or revoked) into the cached list, without its secret. */
+function useStoreKey(projectId: string) {
+  const queryClient = useQueryClient();
+  return ({ secret: _secret, ...key }: ApiKey & { secret?: string }) => {
+    queryClient.setQueryData<ApiKey[]>(queryKeys.keys(projectId), (list) => {
+      if (list === undefined) return list;
+      return list.some((k) => k.id === key.id)
+        ? list.map((k) => (k.id === key.id ? key : k))
+        : [...list, key];
+    });
+    return queryClient.invalidateQueries({ queryKey: queryKeys.keys(projectId) });
+  };
+}
+
+/** The project's API keys, oldest first, revoked ones included; never their secrets. */
+export function useKeys(projectId: string) {
+  return useQuery({
+    queryKey: queryKeys.keys(projectId),
+    queryFn: ({ signal }) =>
+      api.get<{ keys: ApiKey[] }>(keysPath(projectId), { signal }).then((r) => r.keys),
+  });
+}
+
+/** Creates a key (owner, admin); the answer holds its secret, shown this once. */
+export function useCreateKey(projectId: string) {
+  const store = useStoreKey(projectId);
+  return useMutation({
+    mutationFn: (body: CreateKeyBody) =>
+      api.post<{ key: NewApiKey }>(keysPath(projectId), body).then((r) => r.key),
+    onSuccess: (key) => void store(key),
+  });
+}
+
+/** Gives a key a new secret (owner, admin); the old one is refused from the next request on. */
+export function useRotateKey(projectId: string) {
+  const store = useStoreKey(projectId);
+  return useMutation({
+    mutationFn: (keyId: string) =>
+      api
+        .post<{ key: NewApiKey }>(`${keysPath(projectId)}/${seg(keyId)}/rotate`)
+        .then((r) => r.key),
+    onSuccess: (key) => void store(key),
+  });
+}
+
+/** Revokes a key (owner, admin); it stays listed as revoked. */
+export function useRevokeKey(projectId: string) {
+  const store = useStoreKey(projectId);
+  return useMutation({
+    mutationFn: (keyId: string) =>
+      api.delete<{ key: ApiKey }>(`${keysPath(projectId)}/${seg(keyId)}`).then((r) => r.key),
+    onSuccess: (key) => store(key),
+  });
+}
