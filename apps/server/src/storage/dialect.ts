@@ -77,6 +77,10 @@ export function createDialect(config: DatabaseConfig): OpenedDialect {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle pooled connection that the server drops (restart, failover, admin termination) is
+  // reported here; without a listener it would crash the process. The pool replaces it on the
+  // next checkout, and a query that was running on it fails on its own.
+  pool.on('error', () => undefined);
   return {
     dialect: new PostgresDialect({ pool }),
     sqlite: undefined,

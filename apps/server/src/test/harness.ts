@@ -70,6 +70,16 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
       try {
+        // Connections of a pool just closed may still be saying goodbye: give them a moment
+        // before forcing them out.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const { rows } = await client.query(
+            'select count(*)::int as n from pg_stat_activity where datname = $1',
+            [name],
+          );
+          if (rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await client.query(`drop database if exists ${name} with (force)`);
       } finally {
         await client.end();
