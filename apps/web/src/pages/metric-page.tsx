@@ -21,9 +21,7 @@ import {
   IconCopy,
   IconDots,
   IconDownload,
-  IconPencil,
   IconSend,
-  IconTrash,
 } from '@tabler/icons-react';
 import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
@@ -40,6 +38,7 @@ import { DeleteMetricDialog } from '../components/metrics/delete-metric-dialog';
 import { FilterBar } from '../components/metrics/filter-bar';
 import { MetricFormModal } from '../components/metrics/metric-form-modal';
 import { unitLabel } from '../components/metrics/metric-labels';
+import { MetricMenuItems } from '../components/metrics/metric-menu-items';
 import { MetricTypeBadge } from '../components/metrics/metric-type-badge';
 import { PushEventModal } from '../components/metrics/push-event-modal';
 import { PageHeader } from '../components/page-header';
@@ -241,27 +240,12 @@ export function MetricPage() {
                 </ActionIcon>
               </Menu.Target>
               <Menu.Dropdown>
-                <Menu.Item leftSection={<IconCopy size={16} />} onClick={() => void copyId()}>
-                  Copy id
-                </Menu.Item>
-                {canManage && (
-                  <>
-                    <Menu.Item
-                      leftSection={<IconPencil size={16} />}
-                      onClick={() => setEditing(true)}
-                    >
-                      Edit
-                    </Menu.Item>
-                    <Menu.Divider />
-                    <Menu.Item
-                      color="red"
-                      leftSection={<IconTrash size={16} />}
-                      onClick={() => setDeleting(true)}
-                    >
-                      Delete
-                    </Menu.Item>
-                  </>
-                )}
+                <MetricMenuItems
+                  canManage={canManage}
+                  onCopyId={() => void copyId()}
+                  onEdit={() => setEditing(true)}
+                  onDelete={() => setDeleting(true)}
+                />
               </Menu.Dropdown>
             </Menu>
           </>

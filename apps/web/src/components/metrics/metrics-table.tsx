@@ -8,15 +8,7 @@ import {
   UnstyledButton,
   VisuallyHidden,
 } from '@mantine/core';
-import {
-  IconChevronDown,
-  IconChevronUp,
-  IconCopy,
-  IconDots,
-  IconPencil,
-  IconSelector,
-  IconTrash,
-} from '@tabler/icons-react';
+import { IconChevronDown, IconChevronUp, IconDots, IconSelector } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { OverviewMetric } from '../../api/types';
@@ -27,6 +19,7 @@ import { formatAmount } from '../../lib/units';
 import { Sparkline } from '../charts/sparkline';
 import { ChangeText } from './change-text';
 import { unitLabel } from './metric-labels';
+import { MetricMenuItems } from './metric-menu-items';
 import { MetricTypeBadge } from './metric-type-badge';
 import { allTimeValue, periodValue, type Sort, type SortColumn } from './sort-metrics';
 
@@ -202,30 +195,12 @@ export function MetricsTable({
                     </ActionIcon>
                   </Menu.Target>
                   <Menu.Dropdown>
-                    <Menu.Item
-                      leftSection={<IconCopy size={16} />}
-                      onClick={() => void copyId(metric.id)}
-                    >
-                      Copy id
-                    </Menu.Item>
-                    {canManage && (
-                      <>
-                        <Menu.Item
-                          leftSection={<IconPencil size={16} />}
-                          onClick={() => onEdit(metric)}
-                        >
-                          Edit
-                        </Menu.Item>
-                        <Menu.Divider />
-                        <Menu.Item
-                          color="red"
-                          leftSection={<IconTrash size={16} />}
-                          onClick={() => onDelete(metric)}
-                        >
-                          Delete
-                        </Menu.Item>
-                      </>
-                    )}
+                    <MetricMenuItems
+                      canManage={canManage}
+                      onCopyId={() => void copyId(metric.id)}
+                      onEdit={() => onEdit(metric)}
+                      onDelete={() => onDelete(metric)}
+                    />
                   </Menu.Dropdown>
                 </Menu>
               </Table.Td>
