@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { type App, errorResponses, type RouteDeps } from '../../http.js';
 import type { Storage } from '../../storage/database.js';
+import type { RawQuery } from '../query/query-params.js';
 import { openBodyStream } from './body-stream.js';
 import { createExportRepo } from './export.repo.js';
 import { createExportService } from './export.service.js';
@@ -109,7 +110,7 @@ export async function exportRoutes(
     },
     async (request, reply) => {
       const actor = await reader(request, reply);
-      const query = parseExportQuery(request.query as Record<string, unknown>);
+      const query = parseExportQuery(request.query as RawQuery);
       const { projectId, metric } = request.params;
       const found = await exporter.exportEvents(actor, projectId, metric, query);
       const headers = {

@@ -91,6 +91,15 @@ function filterKey(text: string | undefined, name: string): string | undefined {
   throw invalid(`"${name}" must be a filter key (a-z 0-9 space _ - / $ % # & * ( ) ! ~ .).`);
 }
 
+/** The window parameters, the `filter[key]`s and the `extra` names of a read, each once. */
+export function parseWindowQuery(
+  query: RawQuery,
+  extra: readonly string[],
+): { window: WindowParams; values: ReadonlyMap<string, string> } {
+  const { values, filters } = readQuery(query, [...WINDOW_NAMES, ...extra]);
+  return { window: windowOf(values, filters), values };
+}
+
 export const MAX_GROUPS = 100;
 export const MAX_BREAKDOWN_VALUES = 1_000;
 
