@@ -99,3 +99,18 @@ export async function createMetric(
   if (response.statusCode !== 201) throw new Error(`metric creation failed: ${response.body}`);
   return response.json().metric;
 }
+
+/** A new API key of the project, with its secret (shown only at creation). */
+export async function createKey(
+  app: App,
+  session: Session,
+  projectId: string,
+  scope: 'ingest' | 'read',
+): Promise<{ id: string; secret: string }> {
+  const response = await call(app, 'POST', `/api/projects/${projectId}/keys`, {
+    session,
+    body: { name: `${scope} key`, scope },
+  });
+  if (response.statusCode !== 201) throw new Error(`key creation failed: ${response.body}`);
+  return response.json().key;
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../../test/assertions.js';
 import {
   call,
+  createKey,
   createMetric,
   createProject,
   type Session,
@@ -110,20 +111,6 @@ async function usageOf(
   const response = await call(ctx.app, 'GET', `/api/projects/${projectId}`, { session });
   expect(response.statusCode, response.body).toBe(200);
   return response.json().project.usage;
-}
-
-async function newKey(
-  ctx: TestContext,
-  session: Session,
-  projectId: string,
-  scope: 'ingest' | 'read',
-): Promise<{ id: string; secret: string }> {
-  const response = await call(ctx.app, 'POST', `/api/projects/${projectId}/keys`, {
-    session,
-    body: { name: `${scope} key`, scope },
-  });
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json().key;
 }
 
 function uniqueName(label = 'metric'): string {
@@ -416,7 +403,7 @@ for (const dialect of DIALECTS) {
       it('401 API_KEY_INVALID for revoked and rotated-away keys; a lower-case "bearer" is fine', async () => {
         const f = await fixture(ctx, owner);
         const before = await seed(f);
-        const spare = await newKey(ctx, owner, f.project.id, 'ingest');
+        const spare = await createKey(ctx.app, owner, f.project.id, 'ingest');
         const revoked = await call(
           ctx.app,
           'DELETE',
@@ -468,7 +455,7 @@ for (const dialect of DIALECTS) {
       it('403 KEY_SCOPE_FORBIDDEN for a read key, single and batch', async () => {
         const f = await fixture(ctx, owner);
         const before = await seed(f);
-        const read = await newKey(ctx, owner, f.project.id, 'read');
+        const read = await createKey(ctx.app, owner, f.project.id, 'read');
         expectProblem(
           await send(ctx, read.secret, f.metric.id, { value: 1 }),
           403,
@@ -1474,7 +1461,7 @@ for (const dialect of DIALECTS) {
 
     it('limits each key on its own', async () => {
       const f = await fixture(ctx, owner);
-      const second = await newKey(ctx, owner, f.project.id, 'ingest');
+      const second = await createKey(ctx.app, owner, f.project.id, 'ingest');
       for (let i = 0; i < 5; i++)
         expectOk(await send(ctx, f.project.apiKey, f.metric.id, { value: 1 }));
       expectProblem(
@@ -1553,7 +1540,7 @@ for (const dialect of DIALECTS) {
         429,
         'QUOTA_EXCEEDED',
       );
-      const key = await newKey(ctx, owner, f.project.id, 'ingest');
+      const key = await createKey(ctx.app, owner, f.project.id, 'ingest');
       expectProblem(await send(ctx, key.secret, f.metric.id, { value: 1 }), 429, 'QUOTA_EXCEEDED');
       expect(await view(f)).toMatchObject({ eventCount: 10, totalExact: '10' });
       expect(await usageOf(ctx, owner, f.project.id)).toEqual({

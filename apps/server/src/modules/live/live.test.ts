@@ -14,6 +14,7 @@ import { expectProblem } from '../../test/assertions.js';
 import {
   addMember,
   call,
+  createKey,
   createMetric,
   createProject,
   type Session,
@@ -162,20 +163,6 @@ async function ingest(ctx: TestContext, key: string, metricId: string, value: nu
     body: { value },
   });
   expect(response.statusCode, response.body).toBe(200);
-}
-
-async function newKey(
-  ctx: TestContext,
-  session: Session,
-  projectId: string,
-  scope: 'ingest' | 'read',
-): Promise<{ id: string; secret: string }> {
-  const response = await call(ctx.app, 'POST', `/api/projects/${projectId}/keys`, {
-    session,
-    body: { name: `${scope} key`, scope },
-  });
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json().key;
 }
 
 function metricsOf(message: SseMessage): MetricView[] {
@@ -330,7 +317,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets a read key subscribe', async () => {
-      const key = await newKey(ctx, owner, project.id, 'read');
+      const key = await createKey(ctx.app, owner, project.id, 'read');
       const client = await connect(base, project.id, bearer(key.secret));
       try {
         await client.sse.event('hello');
@@ -354,7 +341,7 @@ for (const dialect of DIALECTS) {
         401,
         'API_KEY_INVALID',
       );
-      const revoked = await newKey(ctx, owner, project.id, 'read');
+      const revoked = await createKey(ctx.app, owner, project.id, 'read');
       const revoke = await call(
         ctx.app,
         'DELETE',
@@ -377,7 +364,7 @@ for (const dialect of DIALECTS) {
         404,
         'PROJECT_NOT_FOUND',
       );
-      const theirKey = await newKey(ctx, stranger, theirs.id, 'read');
+      const theirKey = await createKey(ctx.app, stranger, theirs.id, 'read');
       expectProblem(
         await call(ctx.app, 'GET', url, { headers: bearer(theirKey.secret) }),
         404,
