@@ -1,7 +1,6 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api, request, seg } from '../api/client';
-import type { NewApiKey } from '../api/types';
-import { queryKeys } from './query-keys';
+import { useMutation } from '@tanstack/react-query';
+import { request, seg } from '../api/client';
+import { useCreateKey } from './keys';
 
 // A secret created on this page is kept in memory (never stored) so the snippets and the
 // "Push a value" dialog can reuse it until the tab closes.
@@ -15,22 +14,9 @@ export function rememberIngestKey(projectId: string, secret: string): void {
   secrets.set(projectId, secret);
 }
 
-/** Creates an ingest key whose secret is shown once (owner, admin). */
+/** Creates an ingest key whose secret is shown once (owner, admin), remembered for this tab. */
 export function useCreateIngestKey(projectId: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (name: string) =>
-      api
-        .post<{ key: NewApiKey }>(`/api/projects/${seg(projectId)}/keys`, {
-          name,
-          scope: 'ingest',
-        })
-        .then((r) => r.key),
-    onSuccess: (key) => {
-      rememberIngestKey(projectId, key.secret);
-      return queryClient.invalidateQueries({ queryKey: queryKeys.keys(projectId) });
-    },
-  });
+  return useCreateKey(projectId, (key) => rememberIngestKey(projectId, key.secret));
 }
 
 export interface PushEventInput {

@@ -28,13 +28,19 @@ export function useKeys(projectId: string) {
   });
 }
 
-/** Creates a key (owner, admin); the answer holds its secret, shown this once. */
-export function useCreateKey(projectId: string) {
+/**
+ * Creates a key (owner, admin); the answer holds its secret, shown this once. `then` runs after
+ * the key is in the cached list (e.g. to remember its secret for this tab).
+ */
+export function useCreateKey(projectId: string, then?: (key: NewApiKey) => void) {
   const store = useStoreKey(projectId);
   return useMutation({
     mutationFn: (body: CreateKeyBody) =>
       api.post<{ key: NewApiKey }>(keysPath(projectId), body).then((r) => r.key),
-    onSuccess: (key) => void store(key),
+    onSuccess: (key) => {
+      then?.(key);
+      void store(key);
+    },
   });
 }
 

@@ -86,7 +86,7 @@ export function Onboarding({ projectId, metrics, canCreateKey }: OnboardingProps
           <Group gap="sm" wrap="wrap">
             <Button
               leftSection={<IconKey size={16} />}
-              onClick={() => createKey.mutate('First key')}
+              onClick={() => createKey.mutate({ name: 'First key', scope: 'ingest' })}
               loading={createKey.isPending}
             >
               Create a key for this snippet

@@ -87,7 +87,9 @@ export function PushEventModal({
   };
 
   const newKey = async () => {
-    const key = await createKey.mutateAsync('Dashboard').catch(() => undefined);
+    const key = await createKey
+      .mutateAsync({ name: 'Dashboard', scope: 'ingest' })
+      .catch(() => undefined);
     if (key !== undefined) setSecret(key.secret);
   };
 
