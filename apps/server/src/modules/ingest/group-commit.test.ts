@@ -69,3 +69,58 @@ describe('GroupCommitter', () => {
     await expect(committer.submit(request('d', 1))).resolves.toMatchObject({ duplicate: false });
   });
 });
+
+describe('GroupCommitter with a store that syncs after committing', () => {
+  it('answers a group only once it is durable, and commits the next group meanwhile', async () => {
+    const log: string[] = [];
+    const syncs: Array<() => void> = [];
+    const committer = new GroupCommitter(
+      async (requests) => {
+        log.push(`commit ${requests.map((r) => r.projectId).join('')}`);
+        return stored(requests);
+      },
+      () =>
+        new Promise<void>((resolve) => {
+          syncs.push(resolve);
+        }),
+    );
+    const a = committer.submit(request('a')).then(() => log.push('answered a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const b = committer.submit(request('b')).then(() => log.push('answered b'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Both groups are committed; neither is answered before its sync.
+    expect(log).toEqual(['commit a', 'commit b']);
+    syncs[0]?.();
+    await a;
+    expect(log).toEqual(['commit a', 'commit b', 'answered a']);
+    syncs[1]?.();
+    await b;
+    const drained = committer.drain();
+    await expect(drained).resolves.toBeUndefined();
+  });
+
+  it('fails the group whose sync fails, and drain waits for pending syncs', async () => {
+    let fail: (error: Error) => void = () => undefined;
+    const committer = new GroupCommitter(
+      async (requests) => stored(requests),
+      () =>
+        new Promise<void>((_resolve, reject) => {
+          fail = reject;
+        }),
+    );
+    const submitted = committer.submit(request('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    let drained = false;
+    const draining = committer.drain().then(() => {
+      drained = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    fail(new Error('EIO'));
+    await expect(submitted).rejects.toThrow('EIO');
+    await draining;
+    expect(drained).toBe(true);
+  });
+});

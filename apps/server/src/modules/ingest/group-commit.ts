@@ -16,15 +16,21 @@ interface Waiting {
  * Group commit: requests wait for the transaction that holds their events, and one transaction
  * serves every request that arrived while the previous one was committing. There is no timer:
  * under light load a request commits at once; under heavy load commits grow, not queues.
+ *
+ * `durable` (optional) resolves once everything committed before its call is on disk, for a
+ * store that commits without waiting for the disk: a group's requests are answered only after
+ * it, while the next group already commits.
  */
 export class GroupCommitter {
   #queue: Waiting[] = [];
   #queuedEvents = 0;
   #flushing: Promise<void> | undefined;
   #scheduled = false;
+  readonly #syncing = new Set<Promise<void>>();
 
   constructor(
     private readonly write: (requests: readonly PendingRequest[]) => Promise<RequestOutcome[]>,
+    private readonly durable?: () => Promise<void>,
   ) {}
 
   /** Resolves once the request's events are committed (or rejected by a rule), never before. */
@@ -43,11 +49,15 @@ export class GroupCommitter {
     });
   }
 
-  /** Waits until everything submitted so far is committed. */
+  /** Waits until everything submitted so far is committed and answered. */
   async drain(): Promise<void> {
-    while (this.#queue.length > 0 || this.#flushing !== undefined) {
-      await (this.#flushing ?? this.#runFlush());
+    while (this.#queue.length > 0 || this.#flushing !== undefined || this.#syncing.size > 0) {
+      await (this.#flushing ?? (this.#queue.length > 0 ? this.#runFlush() : this.#settled()));
     }
+  }
+
+  async #settled(): Promise<void> {
+    await Promise.all(this.#syncing);
   }
 
   #schedule(): void {
@@ -90,13 +100,9 @@ export class GroupCommitter {
    * request id and this cause, so nothing is logged here.
    */
   async #commit(batch: readonly Waiting[]): Promise<void> {
+    let outcomes: RequestOutcome[];
     try {
-      const outcomes = await this.write(batch.map((w) => w.request));
-      batch.forEach((waiting, i) => {
-        const outcome = outcomes[i];
-        if (outcome === undefined) waiting.reject(new Error('writer lost a request'));
-        else waiting.resolve(outcome);
-      });
+      outcomes = await this.write(batch.map((w) => w.request));
     } catch (error) {
       if (batch.length === 1) {
         batch[0]?.reject(error);
@@ -105,6 +111,24 @@ export class GroupCommitter {
       const middle = Math.ceil(batch.length / 2);
       await this.#commit(batch.slice(0, middle));
       await this.#commit(batch.slice(middle));
+      return;
     }
+    const answer = (): void => {
+      batch.forEach((waiting, i) => {
+        const outcome = outcomes[i];
+        if (outcome === undefined) waiting.reject(new Error('writer lost a request'));
+        else waiting.resolve(outcome);
+      });
+    };
+    if (this.durable === undefined) {
+      answer();
+      return;
+    }
+    // Not awaited: the next group commits while this one reaches the disk.
+    const settling = this.durable().then(answer, (error: unknown) => {
+      for (const waiting of batch) waiting.reject(error);
+    });
+    this.#syncing.add(settling);
+    void settling.finally(() => this.#syncing.delete(settling));
   }
 }

@@ -9,8 +9,17 @@ type SyncWriteRequests = (...args: Parameters<WriteRequests>) => Awaited<ReturnT
  * The group commit on SQLite: prepared statements on the native handle, run synchronously inside
  * one transaction, so nothing else interleaves with it and no SQL is built per commit. It makes
  * the same decisions as the portable writer, through the same WritePlan.
+ *
+ * With `deferSync`, the commit does not wait for the disk (`synchronous = NORMAL` for this
+ * transaction only; every other write on the handle keeps FULL): the caller must sync the WAL
+ * (storage/wal-sync.ts) before it tells anyone the events are stored.
  */
-export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests {
+export function createSqliteWriter(
+  database: SQLite.Database,
+  { deferSync }: { deferSync: boolean },
+): SyncWriteRequests {
+  const syncNormal = database.prepare('pragma synchronous = NORMAL');
+  const syncFull = database.prepare('pragma synchronous = FULL');
   const claim = database.prepare<[string, string, string, number, number], { key: string }>(
     `insert into idempotency_keys (project_id, key, request_hash, response, created_at)
      values (?, ?, ?, '', ?)
@@ -123,5 +132,15 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
   );
 
   // `immediate`: take the write lock at BEGIN, so a concurrent writer waits instead of failing.
-  return (requests, now, idempotencyCutoff) => write.immediate(requests, now, idempotencyCutoff);
+  if (!deferSync) {
+    return (requests, now, idempotencyCutoff) => write.immediate(requests, now, idempotencyCutoff);
+  }
+  return (requests, now, idempotencyCutoff) => {
+    syncNormal.run();
+    try {
+      return write.immediate(requests, now, idempotencyCutoff);
+    } finally {
+      syncFull.run();
+    }
+  };
 }

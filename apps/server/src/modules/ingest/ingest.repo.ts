@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { ErrorCode } from '../../errors.js';
 import { utcMonth } from '../../lib/time.js';
 import type { Db, Storage } from '../../storage/database.js';
+import { WalSync } from '../../storage/wal-sync.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
 import { type ResponseSpec, ROLLUP_LEVELS, WritePlan } from './write-plan.js';
 
@@ -82,10 +83,17 @@ export type WriteRequests = (
 export function createIngestRepo(storage: Storage) {
   const { db, sqlite } = storage;
   let writeRequests: WriteRequests;
+  /** Resolves once every commit made so far is on disk; undefined when a commit already is. */
+  let durable: (() => Promise<void>) | undefined;
   if (sqlite === undefined) {
     writeRequests = createPortableWriter(db);
   } else {
-    const write = createSqliteWriter(sqlite);
+    const deferSync = !sqlite.memory;
+    if (deferSync) {
+      const wal = new WalSync(`${sqlite.name}-wal`);
+      durable = () => wal.sync();
+    }
+    const write = createSqliteWriter(sqlite, { deferSync });
     writeRequests = async (...args) => {
       // The handle is shared with Kysely: never nest the commit inside one of its transactions
       // (it would become a savepoint, undone if that transaction rolls back).
@@ -95,6 +103,7 @@ export function createIngestRepo(storage: Storage) {
   }
   return {
     writeRequests,
+    durable,
 
     async findIdempotencyRecord(
       projectId: string,

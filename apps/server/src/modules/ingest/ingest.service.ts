@@ -131,7 +131,7 @@ export function createIngestService(deps: {
         log.error({ err: error }, 'could not record API key use');
       });
     return outcomes;
-  });
+  }, repo.durable);
   const inFlight = new Set<string>();
   // Filter keys and values each metric has seen, to enforce the per-metric limits without a query.
   const seenFilters = new Map<string, Promise<Map<string, Set<string>>>>();

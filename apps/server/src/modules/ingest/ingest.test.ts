@@ -187,6 +187,19 @@ for (const dialect of DIALECTS) {
       return view(f);
     }
 
+    it.runIf(dialect === 'sqlite')(
+      'defers the disk wait for event commits only: the handle stays at synchronous=FULL',
+      async () => {
+        const f = await fixture(ctx, owner);
+        const { sqlite } = ctx.storage;
+        expect(sqlite?.pragma('synchronous', { simple: true })).toBe(2);
+        expectOk(await send(ctx, f.project.apiKey, f.metric.id, { value: 1 }));
+        // Every other write on the handle (management API, migrations) keeps synchronous=FULL.
+        expect(sqlite?.pragma('synchronous', { simple: true })).toBe(2);
+        expect(await view(f)).toMatchObject({ totalExact: '1', eventCount: 1 });
+      },
+    );
+
     describe('status codes', () => {
       it('stores an event sent by metric id or name on /event/v1 and /v1, answering 200 {ok, metricId}', async () => {
         const f = await fixture(ctx, owner);
