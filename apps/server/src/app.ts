@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import type { Config } from './config.js';
@@ -14,6 +13,7 @@ import { exportRoutes } from './modules/export/export.routes.js';
 import { createIngestRepo } from './modules/ingest/ingest.repo.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { createIngestService } from './modules/ingest/ingest.service.js';
+import { keyIdentityRoutes } from './modules/keys/key-identity.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { LiveHub } from './modules/live/live-hub.js';
@@ -21,6 +21,10 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { projectsRoutes } from './modules/projects/projects.routes.js';
 import { queryRoutes } from './modules/query/query.routes.js';
 import { systemRoutes } from './modules/system/system.routes.js';
+import { createTrackerRepo } from './modules/tracker/tracker.repo.js';
+import { trackerRoutes } from './modules/tracker/tracker.routes.js';
+import { createTrackerService } from './modules/tracker/tracker.service.js';
+import { apiDocsPlugin } from './plugins/api-docs.js';
 import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { createReaderAuth } from './plugins/reader.js';
 import { sameOriginPlugin } from './plugins/same-origin.js';
@@ -119,6 +123,17 @@ async function assembleApp(
     log: app.log,
     onCommitted: (changes) => live.publish(changes),
   });
+  const tracker = createTrackerService({
+    repo: createTrackerRepo(storage.db),
+    keys: services.keys,
+    metrics: services.metrics,
+    projects: services.projects,
+    ingest,
+    limiter: overrides.limiter ?? new MemoryRateLimiter(clock),
+    clock,
+    config: config.tracker,
+    log: app.log,
+  });
   const purge = setInterval(() => {
     ingest.purgeExpiredIdempotencyKeys().catch((error: unknown) => {
       app.log.error({ err: error }, 'could not purge expired idempotency keys');
@@ -157,28 +172,7 @@ async function assembleApp(
 
   await app.register(errorHandlerPlugin);
   app.addSchema(ProblemSchema);
-  await app.register(swagger, {
-    refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) =>
-        typeof json.$id === 'string' ? json.$id : `def-${i}`,
-    },
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Measurely API',
-        version: '1.0.0',
-        description:
-          'Management API of a Measurely server. Errors are RFC 9457 problem documents with a stable `code`.',
-      },
-      components: {
-        securitySchemes: {
-          session: { type: 'apiKey', in: 'cookie', name: 'mly_session' },
-          apiKey: { type: 'http', scheme: 'bearer', description: 'A project API key (mly_…).' },
-        },
-      },
-      security: [{ session: [] }],
-    },
-  });
+  await app.register(apiDocsPlugin);
 
   const session = createSessionHelpers(services.accounts, config);
   const deps = { services, session, reader: createReaderAuth(services.keys, session), config };
@@ -191,12 +185,15 @@ async function assembleApp(
     await api.register(accountsRoutes, deps);
     await api.register(projectsRoutes, deps);
     await api.register(keysRoutes, deps);
+    await api.register(keyIdentityRoutes, deps);
     await api.register(metricsRoutes, deps);
     await api.register(queryRoutes, deps);
     await api.register(liveRoutes, { ...deps, live });
     await api.register(exportRoutes, { ...deps, storage });
   });
   await app.register(ingestRoutes, { ingest, maxBatchEvents: config.ingest.maxBatchEvents });
+  // Like ingestion, outside the management scope: any site loads /track.js and posts page views.
+  await app.register(trackerRoutes, { tracker });
   await app.register(webPlugin);
   return app;
 }

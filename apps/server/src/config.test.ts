@@ -37,6 +37,7 @@ describe('loadConfig', () => {
         maxBatchEvents: 1000,
       },
       query: { maxRangeDays: 0, maxBuckets: 5000 },
+      tracker: { rateLimitPerSecond: 20, scriptUrl: null },
       login: { maxFailuresPerAccount: 10, maxAttemptsPerIp: 100, windowMs: 900_000 },
     });
   });
@@ -66,6 +67,8 @@ describe('loadConfig', () => {
         MEASURELY_LOGIN_MAX_FAILURES: '5',
         MEASURELY_LOGIN_MAX_PER_IP: '50',
         MEASURELY_LOGIN_WINDOW_SECONDS: '60',
+        MEASURELY_PUBLIC_URL: 'https://metrics.example.com/',
+        MEASURELY_TRACKER_RATE_LIMIT: '5',
       },
       CWD,
     );
@@ -79,6 +82,8 @@ describe('loadConfig', () => {
       cookieSecure: true,
       sessionTtlMs: 7 * 86_400_000,
       login: { maxFailuresPerAccount: 5, maxAttemptsPerIp: 50, windowMs: 60_000 },
+      publicUrl: 'https://metrics.example.com',
+      tracker: { rateLimitPerSecond: 5, scriptUrl: 'https://metrics.example.com/track.js' },
     });
   });
 
@@ -148,6 +153,7 @@ describe('loadConfig', () => {
       ['MEASURELY_SESSION_TTL_DAYS', '0'],
       ['MEASURELY_LOGIN_MAX_FAILURES', 'ten'],
       ['MEASURELY_LOGIN_WINDOW_SECONDS', '86401'],
+      ['MEASURELY_TRACKER_RATE_LIMIT', '0'],
     ] as const) {
       const error = configError({ [name]: value });
       expect(error.problems, `${name}=${value}`).toHaveLength(1);

@@ -40,6 +40,12 @@ export interface Config {
     /** Most buckets one series may return (per group). */
     readonly maxBuckets: number;
   };
+  readonly tracker: {
+    /** Page views per second per visitor IP on `POST /track` (burst of one second). */
+    readonly rateLimitPerSecond: number;
+    /** `${MEASURELY_PUBLIC_URL}/track.js` when set; else snippets use the dashboard's origin. */
+    readonly scriptUrl: string | null;
+  };
   readonly login: {
     /** Failed sign-ins allowed per account within the window. */
     readonly maxFailuresPerAccount: number;
@@ -107,6 +113,10 @@ export const ENV_VARS = {
   MEASURELY_MAX_BUCKETS: {
     default: '5000',
     help: 'Most buckets one series may return; a longer one must use a coarser granularity.',
+  },
+  MEASURELY_TRACKER_RATE_LIMIT: {
+    default: '20',
+    help: 'Page views per second per visitor IP accepted by the website tracker (burst of one second).',
   },
   MEASURELY_LOGIN_MAX_FAILURES: {
     default: '10',
@@ -195,6 +205,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     query: {
       maxRangeDays: int('MEASURELY_MAX_QUERY_DAYS', 0, 36_500),
       maxBuckets: int('MEASURELY_MAX_BUCKETS', 1, 1_000_000),
+    },
+    tracker: {
+      rateLimitPerSecond: int('MEASURELY_TRACKER_RATE_LIMIT', 1, 1_000_000),
+      scriptUrl: raw('MEASURELY_PUBLIC_URL') === '' ? null : `${publicUrl}/track.js`,
     },
     login: {
       maxFailuresPerAccount: int('MEASURELY_LOGIN_MAX_FAILURES', 1, 1_000_000),

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   RANGE_TOO_LONG: { status: 400, title: 'Time range longer than allowed' },
   TOO_MANY_BUCKETS: { status: 400, title: 'Too many buckets; use a coarser granularity' },
   QUERY_TOO_BROAD: { status: 400, title: 'Too many filter combinations for this query' },
+  ORIGINS_REQUIRED: { status: 400, title: 'A public key needs at least one allowed origin' },
+  ORIGIN_INVALID: { status: 400, title: 'Invalid origin' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
   API_KEY_INVALID: { status: 401, title: 'Missing, unknown or revoked API key' },
   METRIC_UNKNOWN: { status: 401, title: 'No such metric for this API key' },
@@ -33,6 +35,7 @@ export const ERROR_CODES = {
   SIGNUP_DISABLED: { status: 403, title: 'Sign-up is disabled on this instance' },
   KEY_SCOPE_FORBIDDEN: { status: 403, title: 'This API key cannot do that' },
   CROSS_SITE_REQUEST: { status: 403, title: 'Cross-site request refused' },
+  ORIGIN_NOT_ALLOWED: { status: 403, title: 'Origin not allowed for this key' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   USER_NOT_FOUND: { status: 404, title: 'User not found' },
   PROJECT_NOT_FOUND: { status: 404, title: 'Project not found' },
@@ -45,6 +48,10 @@ export const ERROR_CODES = {
   LAST_OWNER: { status: 409, title: 'A project needs an owner' },
   METRIC_NAME_TAKEN: { status: 409, title: 'Metric name already used' },
   KEY_REVOKED: { status: 409, title: 'API key is revoked' },
+  TRACKER_METRIC_CONFLICT: {
+    status: 409,
+    title: 'A metric the tracker needs exists with another type',
+  },
   IDEMPOTENCY_KEY_IN_USE: {
     status: 409,
     title: 'A request with this Idempotency-Key is in flight',

@@ -37,8 +37,8 @@ export function createServices({ storage, config, clock, attempts, bus: givenBus
     clock,
     attempts: attempts ?? new MemoryCounterStore(clock),
   });
-  const keys = createKeysService({ repo: createKeysRepo(db), authorize, clock, bus });
   const metrics = createMetricsService({ repo: createMetricsRepo(db), authorize, clock, bus });
+  const keys = createKeysService({ repo: createKeysRepo(db), authorize, metrics, clock, bus });
   const projects = createProjectsService({
     repo: projectsRepo,
     authorize,

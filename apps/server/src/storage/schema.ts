@@ -4,7 +4,7 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 type Millis = number;
 
 export type Role = 'owner' | 'admin' | 'developer' | 'guest';
-export type KeyScope = 'ingest' | 'read';
+export type KeyScope = 'ingest' | 'read' | 'public';
 export type MetricType = 'basic' | 'dual' | 'average';
 
 export interface UsersTable {
@@ -44,6 +44,8 @@ export interface ProjectsTable {
   monthlyEventQuota: ColumnType<number | null, number | null | undefined, number | null>;
   /** Longest range a query may span, in days; null: the instance default. */
   maxQueryRangeDays: ColumnType<number | null, number | null | undefined, number | null>;
+  /** 1: the website tracker drops page views carrying Global Privacy Control or Do Not Track. */
+  honourPrivacySignals: ColumnType<number, number | undefined, number>;
   createdAt: Millis;
   updatedAt: Millis;
 }
@@ -76,6 +78,10 @@ export interface ApiKeysTable {
   lastUsedAt: Millis | null;
   rotatedAt: Millis | null;
   revokedAt: Millis | null;
+  /** Public keys only: JSON array of the normalised origins the tracker accepts it from. */
+  allowedOrigins: string | null;
+  /** Public keys only: the key itself, publishable (it sits in web pages' source). */
+  publishableKey: string | null;
 }
 
 export interface MetricsTable {
@@ -137,6 +143,22 @@ export interface IdempotencyKeysTable {
   createdAt: Millis;
 }
 
+/** The website tracker's salt of one UTC day: deleted once the day is over. */
+export interface TrackerSaltsTable {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  /** Random, hex. */
+  salt: string;
+  createdAt: Millis;
+}
+
+/** The visitors a project's tracker has seen on a UTC day, as salted hashes: deleted with the day. */
+export interface TrackerVisitorsTable {
+  projectId: string;
+  day: string;
+  visitorHash: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -152,6 +174,8 @@ export interface Database {
   rollupsDay: RollupsTable;
   metricFilterValues: MetricFilterValuesTable;
   idempotencyKeys: IdempotencyKeysTable;
+  trackerSalts: TrackerSaltsTable;
+  trackerVisitors: TrackerVisitorsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

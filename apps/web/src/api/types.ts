@@ -38,6 +38,8 @@ export interface Project {
   role: Role;
   usage: Usage;
   limits: Limits;
+  /** Website tracker: page views carrying Global Privacy Control or Do Not Track are dropped. */
+  honourPrivacySignals: boolean;
   createdAt: IsoDateTime;
   updatedAt: IsoDateTime;
 }
@@ -50,7 +52,7 @@ export interface Member {
   joinedAt: IsoDateTime;
 }
 
-export type KeyScope = 'ingest' | 'read';
+export type KeyScope = 'ingest' | 'read' | 'public';
 
 export interface ApiKey {
   id: string;
@@ -64,6 +66,12 @@ export interface ApiKey {
   lastUsedAt: IsoDateTime | null;
   rotatedAt: IsoDateTime | null;
   revokedAt: IsoDateTime | null;
+  /** Public keys only: the origins the website tracker accepts page views from. */
+  origins?: string[];
+  /** Public keys only: the key itself, publishable (it goes in web pages). */
+  publishableKey?: string;
+  /** Public keys only: the <script> tag for every page of the site. */
+  snippet?: string;
 }
 
 /** A key as created or rotated: the only time its secret is shown. */
@@ -138,6 +146,16 @@ export type UpdateMetricBody = Partial<Omit<CreateMetricBody, 'type'>>;
 export interface CreateKeyBody {
   name: string;
   scope: KeyScope;
+  /** Required for a public key: scheme://host[:port], or https://*.example.com. */
+  origins?: string[];
+}
+export interface UpdateKeyBody {
+  name?: string;
+  origins?: string[];
+}
+export interface UpdateProjectBody {
+  name?: string;
+  honourPrivacySignals?: boolean;
 }
 
 // Query API (docs/query.md).

@@ -31,7 +31,14 @@ export function CodeBlock({ code, title = 'Terminal', label = 'snippet' }: CodeB
         </Text>
         <CopyButton value={code} label={label} />
       </Group>
-      <Code block fz="xs" style={{ overflowX: 'auto', whiteSpace: 'pre', borderRadius: 0 }}>
+      {/* Focusable, so that a keyboard can scroll a long line sideways. */}
+      <Code
+        block
+        fz="xs"
+        tabIndex={0}
+        aria-label={title}
+        style={{ overflowX: 'auto', whiteSpace: 'pre', borderRadius: 0 }}
+      >
         {code}
       </Code>
     </Box>

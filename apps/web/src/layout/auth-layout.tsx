@@ -18,7 +18,7 @@ export function AuthLayout() {
           </Paper>
           <Text size="xs" c="dimmed" ta="center">
             Self-hosted metrics ·{' '}
-            <Anchor href="/api/openapi.json" size="xs" c="dimmed" underline="always">
+            <Anchor href="/docs" size="xs" c="dimmed" underline="always">
               API reference
             </Anchor>
           </Text>

@@ -7,6 +7,7 @@ import { ConfirmDelete } from '../components/confirm-delete';
 import { EmptyState } from '../components/empty-state';
 import { ErrorAlert } from '../components/error-alert';
 import { CreateKeyModal } from '../components/keys/create-key-modal';
+import { EditOriginsModal } from '../components/keys/edit-origins-modal';
 import { KeysList } from '../components/keys/keys-list';
 import { RotateKeyModal } from '../components/keys/rotate-key-modal';
 import { PageHeader } from '../components/page-header';
@@ -22,6 +23,7 @@ export function KeysPage() {
   const revoke = useRevokeKey(project.id);
   const [creating, { open: openCreate, close: closeCreate }] = useDisclosure(false);
   const [rotating, setRotating] = useState<ApiKey | null>(null);
+  const [editing, setEditing] = useState<ApiKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   // Kept while the confirmation fades out, after `revoking` is cleared.
   const [revokeShown, setRevokeShown] = useState<ApiKey | null>(null);
@@ -57,7 +59,7 @@ export function KeysPage() {
         title="No API keys yet"
         description={
           manage
-            ? 'Create an ingest key for the code that sends events, or a read key to query metrics.'
+            ? 'Create an ingest key for the code that sends events, a read key to query metrics, or a public key for the website tracker.'
             : 'An owner or admin of the project can create one.'
         }
         action={manage ? createButton : undefined}
@@ -69,6 +71,7 @@ export function KeysPage() {
         keys={keys.data}
         onRotate={manage ? setRotating : undefined}
         onRevoke={manage ? setRevoking : undefined}
+        onEditOrigins={manage ? setEditing : undefined}
       />
     );
   }
@@ -78,7 +81,7 @@ export function KeysPage() {
       <PageHeader
         title="API keys"
         documentTitle={`API keys · ${project.name}`}
-        description={`Keys your code uses to send events to ${project.name} (ingest), or to read its metrics (read). Their secrets are shown only once, when created or rotated.`}
+        description={`Keys your code uses to send events to ${project.name} (ingest) or to read its metrics (read), and the public keys of its website tracker. Secrets are shown only once, when created or rotated; a public key is meant for web pages, so it stays visible.`}
         actions={manage && keys.isSuccess && keys.data.length > 0 ? createButton : undefined}
       />
       {!manage && (
@@ -95,6 +98,11 @@ export function KeysPage() {
             projectId={project.id}
             apiKey={rotating}
             onClose={() => setRotating(null)}
+          />
+          <EditOriginsModal
+            projectId={project.id}
+            apiKey={editing}
+            onClose={() => setEditing(null)}
           />
           <ConfirmDelete
             opened={revoking !== null}

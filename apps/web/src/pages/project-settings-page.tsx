@@ -1,4 +1,4 @@
-import { Button, Group, Input, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, Input, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { hasLength, useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
 import { IconTrash } from '@tabler/icons-react';
@@ -15,12 +15,12 @@ import { UsageSection } from '../components/settings/usage-section';
 import { useCurrentProject } from '../layout/project-layout';
 import { formErrors } from '../lib/describe-error';
 import { formatDate } from '../lib/format';
-import { notifySuccess } from '../lib/notify';
+import { notifyError, notifySuccess } from '../lib/notify';
 import { can, ROLE_LABELS } from '../lib/permissions';
-import { useDeleteProject, useRenameProject } from '../queries/projects';
+import { useDeleteProject, useUpdateProject } from '../queries/projects';
 
 function General({ project }: { project: Project }) {
-  const rename = useRenameProject(project.id);
+  const rename = useUpdateProject(project.id);
   const allowed = can(project.role, 'project.rename');
   const form = useForm({
     initialValues: { name: project.name },
@@ -88,6 +88,48 @@ function General({ project }: { project: Project }) {
   );
 }
 
+function WebsiteTracker({ project }: { project: Project }) {
+  const update = useUpdateProject(project.id);
+  const allowed = can(project.role, 'project.rename');
+  // Shown as asked at once; back to the server's value if the change fails.
+  const checked =
+    update.isPending && update.variables.honourPrivacySignals !== undefined
+      ? update.variables.honourPrivacySignals
+      : project.honourPrivacySignals;
+  return (
+    <SectionCard
+      title="Website tracker"
+      description={
+        allowed
+          ? 'How track.js, fed by the project’s public keys, treats visitors who ask not to be tracked.'
+          : 'Only owners and admins can change how the website tracker treats privacy signals.'
+      }
+    >
+      <Switch
+        label="Honour Global Privacy Control and Do Not Track"
+        description="On: page views from browsers that send either signal are not recorded. track.js also never sends them when the browser exposes the signal to the page."
+        checked={checked}
+        disabled={!allowed || update.isPending}
+        onChange={(event) =>
+          update.mutate(
+            { honourPrivacySignals: event.currentTarget.checked },
+            {
+              onSuccess: (changed) =>
+                notifySuccess(
+                  changed.honourPrivacySignals
+                    ? 'Visitors who send a privacy signal are not recorded.'
+                    : 'Visitors who send a privacy signal are recorded too.',
+                  'Privacy setting saved',
+                ),
+              onError: (error) => notifyError(error, 'Could not change the privacy setting'),
+            },
+          )
+        }
+      />
+    </SectionCard>
+  );
+}
+
 function DangerZone({ project }: { project: Project }) {
   const [opened, { open, close }] = useDisclosure(false);
   const remove = useDeleteProject(project.id);
@@ -133,11 +175,12 @@ export function ProjectSettingsPage() {
       <PageHeader
         title="Settings"
         documentTitle={`Settings · ${project.name}`}
-        description={`The name, members, usage and limits of ${project.name}.`}
+        description={`The name, members, website tracker, usage and limits of ${project.name}.`}
       />
       <Stack gap="xl" maw={760}>
         <General project={project} />
         <MembersSection project={project} />
+        <WebsiteTracker project={project} />
         <UsageSection project={project} />
         {can(project.role, 'project.delete') && <DangerZone project={project} />}
       </Stack>

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, seg } from '../api/client';
-import type { ApiKey, CreateKeyBody, NewApiKey } from '../api/types';
+import type { ApiKey, CreateKeyBody, NewApiKey, UpdateKeyBody } from '../api/types';
 import { queryKeys } from './query-keys';
 
 const keysPath = (projectId: string) => `/api/projects/${seg(projectId)}/keys`;
@@ -53,6 +53,16 @@ export function useRotateKey(projectId: string) {
         .post<{ key: NewApiKey }>(`${keysPath(projectId)}/${seg(keyId)}/rotate`)
         .then((r) => r.key),
     onSuccess: (key) => void store(key),
+  });
+}
+
+/** Renames a key or changes a public key's allowed origins (owner, admin). */
+export function useUpdateKey(projectId: string) {
+  const store = useStoreKey(projectId);
+  return useMutation({
+    mutationFn: ({ keyId, ...body }: UpdateKeyBody & { keyId: string }) =>
+      api.patch<{ key: ApiKey }>(`${keysPath(projectId)}/${seg(keyId)}`, body).then((r) => r.key),
+    onSuccess: (key) => store(key),
   });
 }
 

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, seg } from '../api/client';
-import type { NewApiKey, Project } from '../api/types';
+import type { NewApiKey, Project, UpdateProjectBody } from '../api/types';
 import { queryKeys } from './query-keys';
 
 /** Projects I am a member of, with my role in each. */
@@ -41,10 +41,11 @@ export function useCreateProject() {
   });
 }
 
-export function useRenameProject(projectId: string) {
+/** Renames the project or changes its settings (owner, admin). */
+export function useUpdateProject(projectId: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: { name: string }) =>
+    mutationFn: (body: UpdateProjectBody) =>
       api
         .patch<{ project: Project }>(`/api/projects/${seg(projectId)}`, body)
         .then((r) => r.project),

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { bearerToken } from '../../lib/bearer.js';
 import type { Clock } from '../../lib/clock.js';
+import { SCALE } from '../../lib/decimal.js';
 import type { Logger } from '../../lib/logger.js';
 import type { RateDecision, RateLimiter } from '../../lib/rate-limiter.js';
 import { sha256Hex } from '../../lib/tokens.js';
@@ -26,6 +27,13 @@ import { type BatchResult, filtersJson, type ResponseSpec, responseBody } from '
 
 /** Documented limits on the filters a metric accumulates. */
 export const FILTER_LIMITS = { maxKeysPerMetric: 20, maxValuesPerKey: 1_000 } as const;
+/** What a tracked event's new filter value becomes when its key may take no more (capFilters). */
+export const OVERFLOW_FILTER_VALUE = '(other)';
+/**
+ * New values the website tracker may add to one filter key of a metric per UTC day (per server
+ * process); later new values are recorded as OVERFLOW_FILTER_VALUE until the next day.
+ */
+export const TRACKED_NEW_VALUES_PER_DAY = 100;
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const SEEN_FILTERS_LIMIT = 10_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -33,6 +41,13 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export interface IngestContext {
   readonly authorization: string | undefined;
   readonly idempotencyKey: string | undefined;
+}
+
+/** One count (value 1) on a resolved basic metric, from the website tracker. */
+export interface TrackedEvent {
+  readonly metricId: string;
+  /** Sorted, normalised filters (parseFilters). */
+  readonly filters: ReadonlyArray<readonly [string, string]>;
 }
 
 /** What the HTTP layer sends back: a status, headers and a JSON body. */
@@ -135,6 +150,9 @@ export function createIngestService(deps: {
   const inFlight = new Set<string>();
   // Filter keys and values each metric has seen, to enforce the per-metric limits without a query.
   const seenFilters = new Map<string, Promise<Map<string, Set<string>>>>();
+  // New filter values the tracker added on `trackedDay`, per metric and filter key.
+  let trackedDay = '';
+  const trackedNewValues = new Map<string, number>();
 
   async function filtersOf(metricId: string): Promise<Map<string, Set<string>>> {
     let seen = seenFilters.get(metricId);
@@ -187,6 +205,43 @@ export function createIngestService(deps: {
       values.add(value);
       seen.set(key, values);
     }
+  }
+
+  /**
+   * Fits a tracked event's filters into the metric's limits instead of refusing the event: a new
+   * value becomes OVERFLOW_FILTER_VALUE past the per-key limit (one value is kept free for it) or
+   * past TRACKED_NEW_VALUES_PER_DAY new values of its key on `day`. A new key past the per-metric
+   * limit is left out, and so is a key already holding every value it may take but no
+   * OVERFLOW_FILTER_VALUE (filled by ingest keys): the event still counts. Reserves what it keeps.
+   */
+  async function capFilters(
+    metricId: string,
+    filters: TrackedEvent['filters'],
+    day: string,
+  ): Promise<Array<readonly [string, string]>> {
+    if (filters.length === 0) return [];
+    const seen = await filtersOf(metricId);
+    if (day !== trackedDay) {
+      trackedDay = day;
+      trackedNewValues.clear();
+    }
+    const kept: Array<readonly [string, string]> = [];
+    for (const [key, value] of filters) {
+      const values = seen.get(key) ?? new Set<string>();
+      if (!seen.has(key) && seen.size >= FILTER_LIMITS.maxKeysPerMetric) continue;
+      const slot = `${metricId}\u0000${key}`;
+      const addedToday = trackedNewValues.get(slot) ?? 0;
+      const free = FILTER_LIMITS.maxValuesPerKey - (values.has(OVERFLOW_FILTER_VALUE) ? 0 : 1);
+      const isNew = !values.has(value);
+      const fits = !isNew || (values.size < free && addedToday < TRACKED_NEW_VALUES_PER_DAY);
+      const stored = fits ? value : OVERFLOW_FILTER_VALUE;
+      if (!values.has(stored) && values.size >= FILTER_LIMITS.maxValuesPerKey) continue;
+      if (isNew && fits) trackedNewValues.set(slot, addedToday + 1);
+      values.add(stored);
+      seen.set(key, values);
+      kept.push([key, stored]);
+    }
+    return kept;
   }
 
   /** Authenticates an ingest key and charges the rate limit; returns the headers to send. */
@@ -427,6 +482,36 @@ export function createIngestService(deps: {
       return { ...reply, headers: { ...headers, ...reply.headers } };
     },
 
+    /**
+     * Counts page views for the website tracker, committed like any event (group commit,
+     * rollups, quota, live updates). The tracker has checked the public key, its origin and the
+     * visitor's rate; filters past the metric's limits are capped, never refused (capFilters).
+     * The events are stamped `now`, the instant the tracker counted the visitor's day from.
+     * Returns each event's outcome: one past the monthly quota is refused with QUOTA_EXCEEDED.
+     */
+    async recordTracked(
+      identity: KeyIdentity,
+      tracked: readonly TrackedEvent[],
+      now: number,
+    ): Promise<readonly EventOutcome[]> {
+      const limits = await projects.ingestLimits(identity.projectId);
+      if (limits === undefined) throw new AppError('API_KEY_INVALID', 'This API key is unknown.');
+      const day = new Date(now).toISOString().slice(0, 10);
+      const events: PendingEvent[] = [];
+      for (const event of tracked) {
+        const filters = await capFilters(event.metricId, event.filters, day);
+        events.push({
+          metricId: event.metricId,
+          micros: MICROS_PER_COUNT,
+          filters,
+          filtersJson: filtersJson(filters),
+          ts: now,
+        });
+      }
+      const spec: ResponseSpec = { kind: 'batch', results: [], positions: [] };
+      return commit({ identity, quota: limits.monthlyEventQuota }, events, undefined, spec);
+    },
+
     /** Waits for every accepted event to be committed: for shutdown. */
     async drain(): Promise<void> {
       await committer.drain();
@@ -440,5 +525,7 @@ export function createIngestService(deps: {
 }
 
 const BATCH_EVENT_FIELDS: ReadonlySet<string> = new Set(['metric']);
+/** A tracked event's value, 1, in micro-units. */
+const MICROS_PER_COUNT = SCALE;
 
 export type IngestService = ReturnType<typeof createIngestService>;

@@ -1,5 +1,5 @@
 import type { Db } from '../../storage/database.js';
-import type { ApiKeyRow } from '../../storage/schema.js';
+import type { ApiKeyRow, ApiKeysTable } from '../../storage/schema.js';
 
 export function createKeysRepo(db: Db) {
   return {
@@ -26,15 +26,37 @@ export function createKeysRepo(db: Db) {
         .executeTakeFirst();
     },
 
-    /** Replaces the secret of an active key; false when the key is revoked or gone. */
+    /**
+     * Replaces the secret of an active key (and, for a public key, its publishable copy); false
+     * when the key is revoked or gone.
+     */
     async replaceSecret(
       keyId: string,
-      secret: { hash: string; prefix: string },
+      secret: { hash: string; prefix: string; publishable: string | null },
       now: number,
     ): Promise<boolean> {
       const result = await db
         .updateTable('apiKeys')
-        .set({ secretHash: secret.hash, prefix: secret.prefix, rotatedAt: now })
+        .set({
+          secretHash: secret.hash,
+          prefix: secret.prefix,
+          publishableKey: secret.publishable,
+          rotatedAt: now,
+        })
+        .where('id', '=', keyId)
+        .where('revokedAt', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Renames an active key or changes its origins; false when the key is revoked or gone. */
+    async updateKey(
+      keyId: string,
+      patch: Partial<Pick<ApiKeysTable, 'name' | 'allowedOrigins'>>,
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('apiKeys')
+        .set(patch)
         .where('id', '=', keyId)
         .where('revokedAt', 'is', null)
         .executeTakeFirst();
@@ -43,10 +65,10 @@ export function createKeysRepo(db: Db) {
 
     findActiveKeyByHash(
       secretHash: string,
-    ): Promise<Pick<ApiKeyRow, 'id' | 'projectId' | 'scope'> | undefined> {
+    ): Promise<Pick<ApiKeyRow, 'id' | 'projectId' | 'scope' | 'allowedOrigins'> | undefined> {
       return db
         .selectFrom('apiKeys')
-        .select(['id', 'projectId', 'scope'])
+        .select(['id', 'projectId', 'scope', 'allowedOrigins'])
         .where('secretHash', '=', secretHash)
         .where('revokedAt', 'is', null)
         .executeTakeFirst();

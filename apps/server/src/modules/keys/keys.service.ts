@@ -4,18 +4,25 @@ import type { Clock } from '../../lib/clock.js';
 import type { InvalidationBus } from '../../lib/invalidation-bus.js';
 import { API_KEY_PATTERN, generateApiKey, newId, sha256Hex } from '../../lib/tokens.js';
 import { SHARED_CACHE_TTL_MS, TtlCache } from '../../lib/ttl-cache.js';
-import { validate } from '../../lib/validate.js';
+import { validate, validationError } from '../../lib/validate.js';
 import type { ApiKeyRow } from '../../storage/schema.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
 import type { Authorize } from '../projects/project-access.js';
+import { parseAllowedOrigins } from '../tracker/origins.js';
+import { ensureTrackerMetrics } from '../tracker/tracker-metrics.js';
 import type { KeysRepo } from './keys.repo.js';
-import { type ApiKey, CreateKeyBody, type NewApiKey } from './keys.schemas.js';
+import { type ApiKey, CreateKeyBody, type NewApiKey, UpdateKeyBody } from './keys.schemas.js';
 
 export type { NewApiKey } from './keys.schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
+function originsOf(row: Pick<ApiKeyRow, 'allowedOrigins'>): string[] {
+  return row.allowedOrigins === null ? [] : (JSON.parse(row.allowedOrigins) as string[]);
+}
+
 function toApiKey(row: ApiKeyRow): ApiKey {
-  return {
+  const key: ApiKey = {
     id: row.id,
     projectId: row.projectId,
     name: row.name,
@@ -27,13 +34,20 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     rotatedAt: iso(row.rotatedAt),
     revokedAt: iso(row.revokedAt),
   };
+  if (row.scope !== 'public' || row.publishableKey === null) return key;
+  return { ...key, origins: originsOf(row), publishableKey: row.publishableKey };
 }
+
+const notPublic = (): AppError =>
+  validationError([{ pointer: '/origins', message: 'only public keys have allowed origins' }]);
 
 /** What an API key grants, as the ingestion and query paths need it. */
 export interface KeyIdentity {
   readonly keyId: string;
   readonly projectId: string;
   readonly scope: ApiKey['scope'];
+  /** Public keys: the normalised origins the tracker accepts them from; empty otherwise. */
+  readonly origins: readonly string[];
 }
 
 const CACHE_LIMIT = 10_000;
@@ -43,10 +57,12 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export function createKeysService(deps: {
   repo: KeysRepo;
   authorize: Authorize;
+  /** For the metrics a public key feeds (the website tracker's). */
+  metrics: MetricsService;
   clock: Clock;
   bus: InvalidationBus;
 }) {
-  const { repo, authorize, clock, bus } = deps;
+  const { repo, authorize, metrics, clock, bus } = deps;
   // Active keys by their secret. Rotation and revocation evict by key id through the bus, so the
   // key stops working on the next request here; the TTL bounds it for changes made elsewhere.
   const cache = new TtlCache<string, KeyIdentity>(clock, SHARED_CACHE_TTL_MS, CACHE_LIMIT);
@@ -68,10 +84,20 @@ export function createKeysService(deps: {
   }
 
   return {
-    /** Creates a key; the returned secret is never retrievable again. */
+    /**
+     * Creates a key; the returned secret is never retrievable again, except a public key's, which
+     * is publishable. A public key needs its allowed origins and brings the tracker's metrics.
+     */
     async createKey(actor: Actor, projectId: string, input: CreateKeyBody): Promise<NewApiKey> {
       await authorize(actor, projectId, 'manage');
       const body = validate(CreateKeyBody, { ...input, name: input.name?.trim() });
+      let origins: string[] | null = null;
+      if (body.scope === 'public') {
+        origins = parseAllowedOrigins(body.origins);
+        await ensureTrackerMetrics(metrics, actor, projectId);
+      } else if (body.origins !== undefined) {
+        throw notPublic();
+      }
       const secret = generateApiKey();
       const row: ApiKeyRow = {
         id: newId(),
@@ -85,6 +111,8 @@ export function createKeysService(deps: {
         lastUsedAt: null,
         rotatedAt: null,
         revokedAt: null,
+        allowedOrigins: origins === null ? null : JSON.stringify(origins),
+        publishableKey: origins === null ? null : secret.secret,
       };
       await repo.insertKey(row);
       return { ...toApiKey(row), secret: secret.secret };
@@ -95,16 +123,49 @@ export function createKeysService(deps: {
       return (await repo.listKeys(projectId)).map(toApiKey);
     },
 
+    /** One key of the project, as the keys list shows it; KEY_NOT_FOUND otherwise. */
+    async getKey(actor: Actor, projectId: string, keyId: string): Promise<ApiKey> {
+      await authorize(actor, projectId, 'read');
+      return toApiKey(await findKey(projectId, keyId));
+    },
+
     /** Gives the key a new secret; the old one stops working with the next request. */
     async rotateKey(actor: Actor, projectId: string, keyId: string): Promise<NewApiKey> {
       await authorize(actor, projectId, 'manage');
-      await findKey(projectId, keyId);
+      const { scope } = await findKey(projectId, keyId);
       const secret = generateApiKey();
-      if (!(await repo.replaceSecret(keyId, secret, clock.now()))) {
+      const publishable = scope === 'public' ? secret.secret : null;
+      if (!(await repo.replaceSecret(keyId, { ...secret, publishable }, clock.now()))) {
         throw new AppError('KEY_REVOKED', 'A revoked key cannot be rotated; create a new one.');
       }
       await evict(keyId);
       return { ...toApiKey(await findKey(projectId, keyId)), secret: secret.secret };
+    },
+
+    /** Renames an active key, or changes the allowed origins of a public key. */
+    async updateKey(
+      actor: Actor,
+      projectId: string,
+      keyId: string,
+      input: UpdateKeyBody,
+    ): Promise<ApiKey> {
+      await authorize(actor, projectId, 'manage');
+      const body = validate(
+        UpdateKeyBody,
+        input.name === undefined ? input : { ...input, name: input.name.trim() },
+      );
+      const key = await findKey(projectId, keyId);
+      if (body.origins !== undefined && key.scope !== 'public') throw notPublic();
+      const patch: Parameters<KeysRepo['updateKey']>[1] = {};
+      if (body.name !== undefined) patch.name = body.name;
+      if (body.origins !== undefined) {
+        patch.allowedOrigins = JSON.stringify(parseAllowedOrigins(body.origins));
+      }
+      if (!(await repo.updateKey(keyId, patch))) {
+        throw new AppError('KEY_REVOKED', 'A revoked key cannot be changed; create a new one.');
+      }
+      await evict(keyId);
+      return toApiKey(await findKey(projectId, keyId));
     },
 
     /** Revokes a key for good. Revoking a revoked key changes nothing. */
@@ -125,7 +186,12 @@ export function createKeysService(deps: {
       const generation = cache.generation;
       const row = await repo.findActiveKeyByHash(sha256Hex(secret));
       if (row === undefined) return undefined;
-      const identity: KeyIdentity = { keyId: row.id, projectId: row.projectId, scope: row.scope };
+      const identity: KeyIdentity = {
+        keyId: row.id,
+        projectId: row.projectId,
+        scope: row.scope,
+        origins: originsOf(row),
+      };
       cache.set(secret, identity, generation);
       return identity;
     },

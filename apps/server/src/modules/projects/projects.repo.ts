@@ -80,10 +80,14 @@ export function createProjectsRepo(db: Db) {
       return new Map(rows.map((r) => [r.projectId, Number(r.eventCount)]));
     },
 
-    async renameProject(projectId: string, name: string, now: number): Promise<void> {
+    async updateProject(
+      projectId: string,
+      patch: { name?: string; honourPrivacySignals?: number },
+      now: number,
+    ): Promise<void> {
       await db
         .updateTable('projects')
-        .set({ name, updatedAt: now })
+        .set({ ...patch, updatedAt: now })
         .where('id', '=', projectId)
         .execute();
     },

@@ -10,13 +10,22 @@ export const ProjectName = Type.String({ minLength: 1, maxLength: 100, examples:
 
 export const CreateProjectBody = Type.Object(
   { name: ProjectName },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Acme web' }] },
 );
 export type CreateProjectBody = Static<typeof CreateProjectBody>;
 
+export const HonourPrivacySignals = Type.Boolean({
+  description:
+    'Website tracker: drop page views from browsers that send Global Privacy Control (Sec-GPC: 1) or Do Not Track (DNT: 1). On by default.',
+});
+
 export const UpdateProjectBody = Type.Object(
-  { name: ProjectName },
-  { additionalProperties: false },
+  { name: Type.Optional(ProjectName), honourPrivacySignals: Type.Optional(HonourPrivacySignals) },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ name: 'Acme shop' }, { honourPrivacySignals: false }],
+  },
 );
 export type UpdateProjectBody = Static<typeof UpdateProjectBody>;
 
@@ -45,18 +54,29 @@ export const Project = Type.Object({
   role: Role,
   usage: Usage,
   limits: Limits,
+  honourPrivacySignals: HonourPrivacySignals,
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });
 export type Project = Static<typeof Project>;
 
 export const AddMemberBody = Type.Object(
-  { email: Type.String({ minLength: 3, maxLength: 254 }), role: Role },
-  { additionalProperties: false },
+  {
+    email: Type.String({
+      minLength: 3,
+      maxLength: 254,
+      description: 'The e-mail of an existing account (404 USER_NOT_FOUND otherwise).',
+    }),
+    role: Role,
+  },
+  { additionalProperties: false, examples: [{ email: 'grace@example.com', role: 'developer' }] },
 );
 export type AddMemberBody = Static<typeof AddMemberBody>;
 
-export const UpdateMemberBody = Type.Object({ role: Role }, { additionalProperties: false });
+export const UpdateMemberBody = Type.Object(
+  { role: Role },
+  { additionalProperties: false, examples: [{ role: 'admin' }] },
+);
 
 export const Member = Type.Object({
   userId: Type.String({ format: 'uuid' }),
@@ -66,3 +86,22 @@ export const Member = Type.Object({
   joinedAt: Type.String({ format: 'date-time' }),
 });
 export type Member = Static<typeof Member>;
+
+export const PROJECT_EXAMPLE: Project = {
+  id: '6a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d',
+  name: 'Acme web',
+  role: 'owner',
+  usage: { month: '2026-11', events: 48_210, quota: null },
+  limits: { rateLimitPerSecond: 1000, monthlyEventQuota: null, maxQueryRangeDays: null },
+  honourPrivacySignals: true,
+  createdAt: '2026-11-01T09:00:00.000Z',
+  updatedAt: '2026-11-01T09:00:00.000Z',
+};
+
+export const MEMBER_EXAMPLE: Member = {
+  userId: '2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d',
+  email: 'grace@example.com',
+  name: 'Grace Hopper',
+  role: 'developer',
+  joinedAt: '2026-11-02T14:30:00.000Z',
+};

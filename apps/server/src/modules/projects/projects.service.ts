@@ -41,7 +41,11 @@ export function createProjectsService(deps: {
 }) {
   const { repo, authorize, keys, clock, bus, defaults } = deps;
   const limitsCache = new TtlCache<string, Limits>(clock, SHARED_CACHE_TTL_MS, 100_000);
-  bus.subscribe('project', (projectId) => limitsCache.evictWhere((_, id) => id === projectId));
+  const privacyCache = new TtlCache<string, boolean>(clock, SHARED_CACHE_TTL_MS, 100_000);
+  bus.subscribe('project', (projectId) => {
+    limitsCache.evictWhere((_, id) => id === projectId);
+    privacyCache.evictWhere((_, id) => id === projectId);
+  });
 
   function limitsOf(row: ProjectRow): Limits {
     const quota = row.monthlyEventQuota ?? defaults.monthlyEventQuota;
@@ -69,6 +73,7 @@ export function createProjectsService(deps: {
         quota: limitsOf(row).monthlyEventQuota,
       },
       limits: limitsOf(row),
+      honourPrivacySignals: row.honourPrivacySignals === 1,
       createdAt: new Date(row.createdAt).toISOString(),
       updatedAt: new Date(row.updatedAt).toISOString(),
     }));
@@ -127,6 +132,7 @@ export function createProjectsService(deps: {
         rateLimitPerSecond: null,
         monthlyEventQuota: null,
         maxQueryRangeDays: null,
+        honourPrivacySignals: 1,
         createdAt: now,
         updatedAt: now,
       };
@@ -147,14 +153,28 @@ export function createProjectsService(deps: {
       return presentOne(project, role);
     },
 
-    async renameProject(
+    /** Renames a project or changes its settings (owner, admin). */
+    async updateProject(
       actor: Actor,
       projectId: string,
       input: UpdateProjectBody,
     ): Promise<Project> {
       const { role } = await authorize(actor, projectId, 'manage');
-      const body = validate(UpdateProjectBody, { ...input, name: input.name?.trim() });
-      await repo.renameProject(projectId, body.name, clock.now());
+      const body = validate(
+        UpdateProjectBody,
+        input.name === undefined ? input : { ...input, name: input.name.trim() },
+      );
+      await repo.updateProject(
+        projectId,
+        {
+          ...(body.name === undefined ? {} : { name: body.name }),
+          ...(body.honourPrivacySignals === undefined
+            ? {}
+            : { honourPrivacySignals: body.honourPrivacySignals ? 1 : 0 }),
+        },
+        clock.now(),
+      );
+      if (body.honourPrivacySignals !== undefined) await bus.publish('project', projectId);
       const row = await repo.findProject(projectId);
       if (row === undefined)
         throw new AppError('PROJECT_NOT_FOUND', `Project ${projectId} is gone.`);
@@ -201,6 +221,21 @@ export function createProjectsService(deps: {
       await repo.setLimits(projectId, limits, clock.now());
       await bus.publish('project', projectId);
       return service.getProject(actor, projectId);
+    },
+
+    /**
+     * Whether the website tracker drops a project's page views carrying a privacy signal;
+     * undefined for a project that is gone. Cached until the setting changes.
+     */
+    async honoursPrivacySignals(projectId: string): Promise<boolean | undefined> {
+      const cached = privacyCache.get(projectId);
+      if (cached !== undefined) return cached;
+      const generation = privacyCache.generation;
+      const row = await repo.findProject(projectId);
+      if (row === undefined) return undefined;
+      const honours = row.honourPrivacySignals === 1;
+      privacyCache.set(projectId, honours, generation);
+      return honours;
     },
 
     /** The limits ingestion enforces for a project, cached until they change. */

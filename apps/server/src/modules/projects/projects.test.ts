@@ -144,6 +144,17 @@ const MUTATING_ROUTES: readonly RouteCase[] = [
     prepare: async (scene) => ({ params: { keyId: scene.project.apiKeyId } }),
   },
   {
+    method: 'PATCH',
+    path: `${KEYS}/{keyId}`,
+    allowed: MANAGERS,
+    status: 200,
+    observe: KEYS,
+    prepare: async (scene) => ({
+      params: { keyId: scene.project.apiKeyId },
+      body: { name: 'Renamed key' },
+    }),
+  },
+  {
     method: 'DELETE',
     path: `${KEYS}/{keyId}`,
     allowed: MANAGERS,
@@ -283,6 +294,7 @@ for (const dialect of DIALECTS) {
           role: 'owner',
           usage: { month: month(), events: 0, quota: null },
           limits: { rateLimitPerSecond: 1000, monthlyEventQuota: null, maxQueryRangeDays: null },
+          honourPrivacySignals: true,
           createdAt: now,
           updatedAt: now,
         });
@@ -296,6 +308,37 @@ for (const dialect of DIALECTS) {
       it('refuses to create a project without a session', async () => {
         const response = await call(ctx.app, 'POST', '/api/projects', { body: { name: 'Nope' } });
         expectProblem(response, 401, 'UNAUTHENTICATED');
+      });
+
+      it('turns the privacy-signal setting of the website tracker off and on (owner, admin)', async () => {
+        const scene = await newScene(ctx.app);
+        const url = `/api/projects/${scene.project.id}`;
+        for (const value of [false, true]) {
+          const response = await call(ctx.app, 'PATCH', url, {
+            session: scene.owner,
+            body: { honourPrivacySignals: value },
+          });
+          expect(response.statusCode, response.body).toBe(200);
+          expect(response.json().project).toMatchObject({
+            name: scene.project.name,
+            honourPrivacySignals: value,
+          });
+          const got = await call(ctx.app, 'GET', url, { session: scene.owner });
+          expect(got.json().project.honourPrivacySignals).toBe(value);
+        }
+        const both = await call(ctx.app, 'PATCH', url, {
+          session: scene.owner,
+          body: { name: 'Both at once', honourPrivacySignals: false },
+        });
+        expect(both.json().project).toMatchObject({
+          name: 'Both at once',
+          honourPrivacySignals: false,
+        });
+        const notBoolean = await call(ctx.app, 'PATCH', url, {
+          session: scene.owner,
+          body: { honourPrivacySignals: 'no' },
+        });
+        expectProblem(notBoolean, 400, 'VALIDATION_FAILED');
       });
 
       it('validates the project name on create and rename', async () => {

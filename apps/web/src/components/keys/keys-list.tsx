@@ -1,15 +1,21 @@
 import { Card, Code, Group, Stack, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { Fragment } from 'react';
 import type { ApiKey } from '../../api/types';
 import { formatDate, formatDateTime, formatRelative } from '../../lib/format';
 import { KeyActions } from './key-actions';
 import { KeyScopeBadge, KeyStatusBadge } from './key-badges';
+import { TrackerSnippet } from './tracker-snippet';
 
 export interface KeysListProps {
   keys: ApiKey[];
   /** Set for owners and admins: each active key gets its actions. */
   onRotate?: ((key: ApiKey) => void) | undefined;
   onRevoke?: ((key: ApiKey) => void) | undefined;
+  onEditOrigins?: ((key: ApiKey) => void) | undefined;
 }
+
+/** An active public key shows where it is allowed and its snippet, under its row. */
+const hasSnippet = (key: ApiKey): boolean => key.status === 'active' && key.snippet !== undefined;
 
 function LastUsed({ iso }: { iso: string | null }) {
   if (iso === null)
@@ -45,12 +51,18 @@ function sortKeys(keys: ApiKey[]): ApiKey[] {
 }
 
 /** The keys as a table from the `sm` breakpoint on, as cards on a phone. */
-export function KeysList({ keys, onRotate, onRevoke }: KeysListProps) {
+export function KeysList({ keys, onRotate, onRevoke, onEditOrigins }: KeysListProps) {
   const sorted = sortKeys(keys);
   const actions = (key: ApiKey) =>
     onRotate !== undefined && onRevoke !== undefined ? (
-      <KeyActions apiKey={key} onRotate={onRotate} onRevoke={onRevoke} />
+      <KeyActions
+        apiKey={key}
+        onRotate={onRotate}
+        onRevoke={onRevoke}
+        onEditOrigins={onEditOrigins}
+      />
     ) : null;
+  const columns = onRotate !== undefined ? 7 : 6;
   const dim = (key: ApiKey) => (key.status === 'revoked' ? { opacity: 0.6 } : undefined);
 
   return (
@@ -75,31 +87,40 @@ export function KeysList({ keys, onRotate, onRevoke }: KeysListProps) {
             </Table.Thead>
             <Table.Tbody>
               {sorted.map((key) => (
-                <Table.Tr key={key.id}>
-                  <Table.Td style={dim(key)}>
-                    <Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>
-                      {key.name}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td style={dim(key)}>
-                    <KeyScopeBadge scope={key.scope} />
-                  </Table.Td>
-                  <Table.Td style={dim(key)}>
-                    <Prefix prefix={key.prefix} />
-                  </Table.Td>
-                  <Table.Td style={dim(key)}>
-                    <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-                      {formatDate(key.createdAt)}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td style={{ whiteSpace: 'nowrap', ...dim(key) }}>
-                    <LastUsed iso={key.lastUsedAt} />
-                  </Table.Td>
-                  <Table.Td>
-                    <KeyStatusBadge status={key.status} />
-                  </Table.Td>
-                  {onRotate !== undefined && <Table.Td ta="right">{actions(key)}</Table.Td>}
-                </Table.Tr>
+                <Fragment key={key.id}>
+                  <Table.Tr style={hasSnippet(key) ? { borderBottom: 'none' } : undefined}>
+                    <Table.Td style={dim(key)}>
+                      <Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>
+                        {key.name}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td style={dim(key)}>
+                      <KeyScopeBadge scope={key.scope} />
+                    </Table.Td>
+                    <Table.Td style={dim(key)}>
+                      <Prefix prefix={key.prefix} />
+                    </Table.Td>
+                    <Table.Td style={dim(key)}>
+                      <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+                        {formatDate(key.createdAt)}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap', ...dim(key) }}>
+                      <LastUsed iso={key.lastUsedAt} />
+                    </Table.Td>
+                    <Table.Td>
+                      <KeyStatusBadge status={key.status} />
+                    </Table.Td>
+                    {onRotate !== undefined && <Table.Td ta="right">{actions(key)}</Table.Td>}
+                  </Table.Tr>
+                  {hasSnippet(key) && (
+                    <Table.Tr>
+                      <Table.Td colSpan={columns} pt={0}>
+                        <TrackerSnippet apiKey={key} />
+                      </Table.Td>
+                    </Table.Tr>
+                  )}
+                </Fragment>
               ))}
             </Table.Tbody>
           </Table>
@@ -126,6 +147,7 @@ export function KeysList({ keys, onRotate, onRevoke }: KeysListProps) {
                 {key.lastUsedAt === null ? 'never' : formatRelative(key.lastUsedAt)}
                 {key.revokedAt !== null && ` · revoked ${formatDate(key.revokedAt)}`}
               </Text>
+              {hasSnippet(key) && <TrackerSnippet apiKey={key} />}
             </Stack>
           </Card>
         ))}

@@ -6,6 +6,7 @@ import { useRotateKey } from '../../queries/keys';
 import { ErrorAlert } from '../error-alert';
 import { SecretField } from '../secret-field';
 import { KeyUsageHint } from './key-usage-hint';
+import { TrackerSnippet } from './tracker-snippet';
 
 export interface RotateKeyModalProps {
   projectId: string;
@@ -40,18 +41,27 @@ export function RotateKeyModal({ projectId, apiKey, onClose }: RotateKeyModalPro
       title={
         <Group gap="xs" wrap="nowrap">
           <IconRefresh size={20} color="var(--mantine-color-orange-6)" />
-          <Text fw={600}>{rotated === null ? 'Rotate this key?' : 'The new secret'}</Text>
+          <Text fw={600}>
+            {rotated === null
+              ? 'Rotate this key?'
+              : rotated.scope === 'public'
+                ? 'The new snippet'
+                : 'The new secret'}
+          </Text>
         </Group>
       }
       closeOnClickOutside={rotated === null && !rotate.isPending}
+      size={rotated?.scope === 'public' ? 'xl' : 'md'}
       closeOnEscape={!rotate.isPending}
     >
       {rotated === null ? (
         <Stack gap="md">
           <Text size="sm">
             <b>{shown?.name}</b> gets a new secret. The current one (<code>{shown?.prefix}…</code>)
-            stops working from the next request on: code still using it gets 401 errors until you
-            give it the new secret.
+            stops working from the next request on:{' '}
+            {shown?.scope === 'public'
+              ? 'pages with the current snippet stop recording page views until they get the new one.'
+              : 'code still using it gets 401 errors until you give it the new secret.'}
           </Text>
           {rotate.isError && <ErrorAlert error={rotate.error} />}
           <Group justify="flex-end" gap="sm">
@@ -74,11 +84,19 @@ export function RotateKeyModal({ projectId, apiKey, onClose }: RotateKeyModalPro
         <Stack gap="md">
           <Text size="sm">
             <b>{rotated.name}</b> has a new secret; the old one no longer works.
+            {rotated.scope === 'public' &&
+              ' Put this snippet on your pages in place of the old one; the keys page keeps showing it.'}
           </Text>
-          <SecretField secret={rotated.secret} />
+          {rotated.scope === 'public' ? (
+            <TrackerSnippet apiKey={rotated} />
+          ) : (
+            <SecretField secret={rotated.secret} />
+          )}
           <KeyUsageHint scope={rotated.scope} />
           <Group justify="flex-end">
-            <Button onClick={onClose}>I have copied it</Button>
+            <Button onClick={onClose}>
+              {rotated.scope === 'public' ? 'Done' : 'I have copied it'}
+            </Button>
           </Group>
         </Stack>
       )}
