@@ -8,7 +8,18 @@ export interface CliIo {
   readonly stderr: Writable;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /**
+   * Stops a long command (an import, an export) as Ctrl-C would; without it, such a command
+   * handles SIGINT and SIGTERM.
+   */
+  readonly signal?: AbortSignal;
 }
+
+/**
+ * Exit codes: 0 success, 1 refused by the server's rules, 2 bad usage, 78 bad configuration,
+ * 130 interrupted (Ctrl-C or SIGTERM; an import saves where it stopped).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78, interrupted: 130 } as const;
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | undefined>;
@@ -17,9 +28,27 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * Ends a command with a non-zero exit code and an error `code`, after printing `output` (e.g. the
+ * summary of an import that had rejected rows) as a successful result would be printed.
+ */
+export class CommandFailed extends Error {
+  override name = 'CommandFailed';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode = 1,
+    readonly output?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
 export interface CommandContext {
   readonly io: CliIo;
   readonly values: Values;
+  /** The words after the command's name and options, for commands that declare `positionals`. */
+  readonly positionals: readonly string[];
   /** Opens the database of DATABASE_URL (migrating it) and hands over the services. */
   readonly withServices: <T>(work: (services: Services) => Promise<T>) => Promise<T>;
 }
@@ -30,6 +59,8 @@ export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options: OptionSpec;
+  /** Names of the positional arguments it takes, all required (e.g. `push <metric> <value>`). */
+  readonly positionals?: readonly string[];
   /** Returns what to print: an object for --json, rendered as `key: value` lines otherwise. */
   run(context: CommandContext): Promise<Record<string, unknown> | undefined>;
 }

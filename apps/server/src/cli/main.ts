@@ -4,7 +4,9 @@ import { AppError } from '../errors.js';
 import { systemClock } from '../lib/clock.js';
 import { createServices } from '../services.js';
 import { openStorage } from '../storage/database.js';
-import { type CliIo, type Command, UsageError } from './command.js';
+import { type CliIo, type Command, CommandFailed, EXIT, UsageError } from './command.js';
+import { exportEvents } from './commands/export.js';
+import { importFile } from './commands/import.js';
 import { keyCreate } from './commands/key-create.js';
 import { keyList } from './commands/key-list.js';
 import { keyRevoke } from './commands/key-revoke.js';
@@ -16,8 +18,10 @@ import { metricShow } from './commands/metric-show.js';
 import { projectCreate } from './commands/project-create.js';
 import { projectLimits } from './commands/project-limits.js';
 import { projectShow } from './commands/project-show.js';
+import { push } from './commands/push.js';
 import { serve } from './commands/serve.js';
 import { userCreate } from './commands/user-create.js';
+import { REMOTE_ENV } from './remote/remote-client.js';
 
 export const COMMANDS: readonly Command[] = [
   serve,
@@ -33,10 +37,12 @@ export const COMMANDS: readonly Command[] = [
   keyList,
   keyRotate,
   keyRevoke,
+  push,
+  importFile,
+  exportEvents,
 ];
 
-/** Exit codes: 0 success, 1 refused by the server's rules, 2 bad usage, 78 bad configuration. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78 } as const;
+export { EXIT };
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -51,6 +57,8 @@ function helpText(): string {
     'Every command accepts --json (machine-readable output) and --help.',
     'Environment:',
     ...env,
+    'Environment of push, import and export (they talk to a running server, not DATABASE_URL):',
+    ...Object.entries(REMOTE_ENV).map(([name, v]) => `  ${name} (default ${v.default})`),
     '',
   ].join('\n');
 }
@@ -95,19 +103,28 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const { command, rest } = found;
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: rest,
       options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean' } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positionals !== undefined,
     });
     if (values.help === true) {
       io.stdout.write(`${command.summary}\n\nUsage: ${command.usage} [--json]\n`);
       return EXIT.ok;
     }
+    const expected = command.positionals ?? [];
+    if (positionals.length !== expected.length) {
+      throw new UsageError(
+        positionals.length < expected.length
+          ? `missing <${expected.slice(positionals.length).join('> <')}>`
+          : `unexpected argument "${positionals[expected.length]}"`,
+      );
+    }
     const result = await command.run({
       io,
       values,
+      positionals,
       withServices: async (work) => {
         const config = loadConfig(io.env, io.cwd);
         const storage = await openStorage(config.database);
@@ -124,6 +141,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT.ok;
   } catch (error) {
     if (error instanceof AppError) return fail(EXIT.failed, error.code, error.detail);
+    if (error instanceof CommandFailed) {
+      if (error.output !== undefined) {
+        io.stdout.write(`${json ? JSON.stringify(error.output) : render(error.output)}\n`);
+      }
+      return fail(error.exitCode, error.code, error.message);
+    }
     if (error instanceof ConfigError) {
       return fail(EXIT.config, 'CONFIG_INVALID', error.message);
     }

@@ -12,8 +12,11 @@ export interface EventRow {
 
 const FIXED_COLUMNS = new Set(['timestamp', 'value']);
 const NEEDS_QUOTES = /[",\r\n]/;
-/** What a spreadsheet would run as a formula (OWASP "CSV injection"). */
-const FORMULA_START = /^[=+\-@]/;
+/**
+ * What a spreadsheet would run as a formula (OWASP "CSV injection"), or text that already starts
+ * like a guarded one (`'=x`): guarding it too lets a reader drop exactly one `'` to undo the guard.
+ */
+const FORMULA_START = /^'*[=+\-@]/;
 
 /** RFC 4180 quoting, and a leading `'` on text a spreadsheet would evaluate. */
 export function csvCell(text: string): string {
