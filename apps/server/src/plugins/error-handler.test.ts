@@ -125,7 +125,7 @@ for (const dialect of DIALECTS) {
         ['POST', '/healthz', ['GET']],
         ['DELETE', '/api/auth/me', ['GET', 'PATCH']],
         ['PUT', '/api/projects/some-id', ['GET', 'PATCH', 'DELETE']],
-        ['PATCH', '/api/projects/some-id/keys/some-key', ['DELETE']],
+        ['PUT', '/api/projects/some-id/keys/some-key', ['PATCH', 'DELETE']],
         ['GET', '/api/auth/login', ['POST']],
         ['DELETE', '/readyz?verbose=1', ['GET']],
       ];

@@ -22,9 +22,10 @@ export function createReaderAuth(keys: KeysService, session: SessionHelpers): Re
       throw new AppError('API_KEY_INVALID', 'The API key is unknown, rotated away or revoked.');
     }
     if (identity.scope !== 'read') {
+      const article = /^[aeiou]/.test(identity.scope) ? 'an' : 'a';
       throw new AppError(
         'KEY_SCOPE_FORBIDDEN',
-        `This is an ${identity.scope} key; reading needs a read key.`,
+        `This is ${article} ${identity.scope} key; reading needs a read key.`,
       );
     }
     // Off the response path; written at most once a minute per key.

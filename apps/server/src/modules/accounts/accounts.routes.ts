@@ -1,6 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import type { App, RouteDeps } from '../../http.js';
-import { errorResponses } from '../../http.js';
+import {
+  type App,
+  BODY_ERRORS,
+  problems,
+  type RouteDeps,
+  SECURITY,
+  SESSION_ERRORS,
+  WRITE_ERRORS,
+} from '../../http.js';
 import {
   ChangePasswordBody,
   ForgotPasswordBody,
@@ -8,10 +15,19 @@ import {
   SignInBody,
   SignUpBody,
   UpdateProfileBody,
+  USER_EXAMPLE,
   User,
 } from './accounts.schemas.js';
 
 const tags = ['Accounts'];
+
+/** `{user}`, as the routes that sign someone in or show them answer. */
+function userResponse(description: string) {
+  return Type.Object({ user: User }, { description, examples: [{ user: USER_EXAMPLE }] });
+}
+
+const SESSION_SET =
+  'Sets the `mly_session` cookie (HttpOnly, SameSite=Lax; Secure with MEASURELY_COOKIE_SECURE).';
 
 export async function accountsRoutes(
   app: App,
@@ -24,10 +40,20 @@ export async function accountsRoutes(
     {
       schema: {
         tags,
+        security: SECURITY.none,
         summary: 'Create an account and sign in',
-        description: 'The first account on an instance becomes its administrator.',
+        description: `The first account on an instance becomes its administrator. With MEASURELY_ALLOW_SIGNUP=false, only that first account can sign up (403 SIGNUP_DISABLED afterwards). Sign-up and sign-in attempts are throttled per client IP (429 TOO_MANY_ATTEMPTS with Retry-After). ${SESSION_SET}`,
         body: SignUpBody,
-        response: { 201: Type.Object({ user: User }), ...errorResponses },
+        response: {
+          201: userResponse('Signed up and signed in.'),
+          ...problems(
+            BODY_ERRORS,
+            WRITE_ERRORS,
+            'TOO_MANY_ATTEMPTS',
+            'SIGNUP_DISABLED',
+            'EMAIL_TAKEN',
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -42,11 +68,14 @@ export async function accountsRoutes(
     {
       schema: {
         tags,
+        security: SECURITY.none,
         summary: 'Sign in',
-        description:
-          'Throttled per account and per client IP; 429 with Retry-After past the limit.',
+        description: `A wrong e-mail and a wrong password are not told apart (401 INVALID_CREDENTIALS). Throttled per account and per client IP: 429 TOO_MANY_ATTEMPTS with Retry-After past the limit. ${SESSION_SET}`,
         body: SignInBody,
-        response: { 200: Type.Object({ user: User }), ...errorResponses },
+        response: {
+          200: userResponse('Signed in.'),
+          ...problems(BODY_ERRORS, WRITE_ERRORS, 'TOO_MANY_ATTEMPTS', 'INVALID_CREDENTIALS'),
+        },
       },
     },
     async (request, reply) => {
@@ -58,7 +87,19 @@ export async function accountsRoutes(
 
   app.post(
     '/api/auth/logout',
-    { schema: { tags, summary: 'Sign out', response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security: SECURITY.optionalSession,
+        summary: 'Sign out',
+        description:
+          'Ends the session of the cookie and clears the cookie; without a session, there is nothing to end and the answer is the same.',
+        response: {
+          204: Type.Null({ description: 'Signed out.' }),
+          ...problems(WRITE_ERRORS),
+        },
+      },
+    },
     async (request, reply) => {
       const token = session.sessionToken(request);
       if (token !== undefined) await accounts.signOut(token);
@@ -73,7 +114,8 @@ export async function accountsRoutes(
       schema: {
         tags,
         summary: 'The signed-in user',
-        response: { 200: Type.Object({ user: User }), ...errorResponses },
+        description: 'Sessions last MEASURELY_SESSION_TTL_DAYS (30) days from their last use.',
+        response: { 200: userResponse('The signed-in user.'), ...problems(SESSION_ERRORS) },
       },
     },
     async (request, reply) => {
@@ -88,8 +130,12 @@ export async function accountsRoutes(
       schema: {
         tags,
         summary: 'Change your name',
+        description: 'The name is trimmed; a blank one is 400 VALIDATION_FAILED.',
         body: UpdateProfileBody,
-        response: { 200: Type.Object({ user: User }), ...errorResponses },
+        response: {
+          200: userResponse('The user, renamed.'),
+          ...problems(BODY_ERRORS, WRITE_ERRORS, SESSION_ERRORS),
+        },
       },
     },
     async (request, reply) => {
@@ -105,9 +151,18 @@ export async function accountsRoutes(
         tags,
         summary: 'Change your password',
         description:
-          'Needs the current password (400 PASSWORD_INCORRECT otherwise); every other session is signed out.',
+          'Needs the current password (400 PASSWORD_INCORRECT otherwise, not 401: the session is fine); wrong guesses count against the account’s sign-in throttle. Every other session of the account is signed out.',
         body: ChangePasswordBody,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: {
+          204: Type.Null({ description: 'Changed.' }),
+          ...problems(
+            BODY_ERRORS,
+            WRITE_ERRORS,
+            SESSION_ERRORS,
+            'PASSWORD_INCORRECT',
+            'TOO_MANY_ATTEMPTS',
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -122,11 +177,15 @@ export async function accountsRoutes(
     {
       schema: {
         tags,
+        security: SECURITY.none,
         summary: 'Ask for a password reset link',
         description:
-          'Always 202, whether or not an account has the e-mail. Until e-mail delivery exists, the link (valid one hour, once) is written to the server log.',
+          'Always 202, whether or not an account has the e-mail, and past the limit of links per account or IP. Until e-mail delivery exists, the link (MEASURELY_PUBLIC_URL/reset-password?token=…, valid one hour, once) is written to the server log at level warn.',
         body: ForgotPasswordBody,
-        response: { 202: Type.Null(), ...errorResponses },
+        response: {
+          202: Type.Null({ description: 'Accepted; a link goes to the account, if there is one.' }),
+          ...problems(BODY_ERRORS, WRITE_ERRORS),
+        },
       },
     },
     async (request, reply) => {
@@ -148,11 +207,14 @@ export async function accountsRoutes(
     {
       schema: {
         tags,
+        security: SECURITY.none,
         summary: 'Set a new password with a reset link',
-        description:
-          'Signs out every session of the account and signs in here. 400 RESET_TOKEN_INVALID for an unknown, used or expired link.',
+        description: `Signs out every session of the account and signs in here. 400 RESET_TOKEN_INVALID for an unknown, used or expired link. ${SESSION_SET}`,
         body: ResetPasswordBody,
-        response: { 200: Type.Object({ user: User }), ...errorResponses },
+        response: {
+          200: userResponse('The password is changed; signed in.'),
+          ...problems(BODY_ERRORS, WRITE_ERRORS, 'RESET_TOKEN_INVALID'),
+        },
       },
     },
     async (request, reply) => {

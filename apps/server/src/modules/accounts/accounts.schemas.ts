@@ -20,13 +20,21 @@ export const SignUpBody = Type.Object(
     password: Password,
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada Lovelace' },
+    ],
+  },
 );
 export type SignUpBody = Static<typeof SignUpBody>;
 
 export const SignInBody = Type.Object(
   { email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 256 }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'ada@example.com', password: 'correct horse battery' }],
+  },
 );
 export type SignInBody = Static<typeof SignInBody>;
 
@@ -39,9 +47,17 @@ export const User = Type.Object({
 });
 export type User = Static<typeof User>;
 
+export const USER_EXAMPLE: User = {
+  id: '8d5e2f1a-6b3c-4d7e-9f0a-1b2c3d4e5f60',
+  email: 'ada@example.com',
+  name: 'Ada Lovelace',
+  isAdmin: true,
+  createdAt: '2026-11-28T12:00:00.000Z',
+};
+
 export const ForgotPasswordBody = Type.Object(
   { email: Type.String({ maxLength: 254 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ email: 'ada@example.com' }] },
 );
 
 export const ResetPasswordBody = Type.Object(
@@ -49,18 +65,26 @@ export const ResetPasswordBody = Type.Object(
     token: Type.String({ minLength: 1, maxLength: 200, description: 'From the reset link.' }),
     password: Password,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { token: 'q1Xz7cVt0bK2mN8pR4sW6yA3dF5gH9jL0eU2iO4aB7c', password: 'a new long password' },
+    ],
+  },
 );
 export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
 
 export const UpdateProfileBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 100 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Ada King' }] },
 );
 export type UpdateProfileBody = Static<typeof UpdateProfileBody>;
 
 export const ChangePasswordBody = Type.Object(
   { currentPassword: Type.String({ maxLength: 256 }), newPassword: Password },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ currentPassword: 'correct horse battery', newPassword: 'a new long password' }],
+  },
 );
 export type ChangePasswordBody = Static<typeof ChangePasswordBody>;

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { type App, errorResponses, type RouteDeps } from '../../http.js';
+import { type App, problems, READER_ERRORS, type RouteDeps, SECURITY } from '../../http.js';
 import type { Storage } from '../../storage/database.js';
 import type { RawQuery } from '../query/query-params.js';
 import { openBodyStream } from './body-stream.js';
@@ -16,8 +16,8 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 const EventsParams = Type.Object({
-  projectId: Type.String(),
-  metric: Type.String({ description: 'The metric id, or its name.' }),
+  projectId: Type.String({ description: 'The project’s id.' }),
+  metric: Type.String({ description: 'The metric id, or its name.', examples: ['signups'] }),
 });
 
 const EventsQuery = Type.Object({
@@ -83,8 +83,8 @@ export async function exportRoutes(
         tags: ['Export'],
         summary: 'Download the raw events of a metric as CSV or NDJSON',
         description:
-          'Events with from ≤ timestamp < to, in time order, streamed. CSV: `timestamp,value` and one column per filter key of the metric (sorted); NDJSON: one {"timestamp","value","filters"} object per line. Values are exact decimals. Readable by members and read keys (Bearer). See docs/export.md.',
-        security: [{ session: [] }, { apiKey: [] }],
+          'Events with from ≤ timestamp < to, in time order, streamed. CSV: `timestamp,value` and one column per filter key of the metric (sorted); NDJSON: one {"timestamp","value","filters"} object per line. Values are exact decimals. Readable by members and read keys (Bearer). At most 4 exports stream at once per server: past that, 503 OVERLOADED with Retry-After. See docs/export.md.',
+        security: SECURITY.reader,
         params: EventsParams,
         querystring: EventsQuery,
         response: {
@@ -95,16 +95,31 @@ export async function exportRoutes(
                 schema: Type.String({
                   description: 'RFC 4180, CRLF line ends, a header row: timestamp,value,<keys…>.',
                 }),
+                example:
+                  'timestamp,value,plan\r\n2026-11-26T11:00:00.000Z,1,pro\r\n2026-11-27T11:00:00.000Z,49.9,free\r\n',
               },
               'application/x-ndjson': {
                 schema: Type.String({
                   description:
                     'One JSON object per line: {"timestamp": ISO 8601 UTC, "value": exact decimal number, "filters": {key: value}}.',
                 }),
+                example:
+                  '{"timestamp":"2026-11-26T11:00:00.000Z","value":1,"filters":{"plan":"pro"}}\n{"timestamp":"2026-11-27T11:00:00.000Z","value":49.9,"filters":{"plan":"free"}}\n',
               },
             },
           },
-          ...errorResponses,
+          ...problems(
+            READER_ERRORS,
+            'PROJECT_NOT_FOUND',
+            'METRIC_NOT_FOUND',
+            'QUERY_INVALID',
+            'FILTERS_INVALID',
+            'FILTERS_LIMIT',
+            'TIME_ZONE_INVALID',
+            'RANGE_INVALID',
+            'RANGE_TOO_LONG',
+            'OVERLOADED',
+          ),
         },
       },
     },

@@ -1,5 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { type App, errorResponses, ProjectParams, type RouteDeps } from '../../http.js';
+import {
+  type App,
+  ProjectParams,
+  problems,
+  READER_ERRORS,
+  type RouteDeps,
+  SECURITY,
+} from '../../http.js';
+import { METRIC_EXAMPLE } from '../metrics/metrics.schemas.js';
 import { type LiveHub, RETRY_MS } from './live-hub.js';
 
 const STREAM_DESCRIPTION = [
@@ -23,7 +31,7 @@ export async function liveRoutes(
         tags: ['Live'],
         summary: 'Live metric updates, as Server-Sent Events',
         description: STREAM_DESCRIPTION,
-        security: [{ session: [] }, { apiKey: [] }],
+        security: SECURITY.reader,
         params: ProjectParams,
         response: {
           200: {
@@ -31,10 +39,23 @@ export async function liveRoutes(
             content: {
               'text/event-stream': {
                 schema: Type.String({ description: 'Server-Sent Events frames.' }),
+                example: [
+                  `retry: ${RETRY_MS}`,
+                  '',
+                  'event: hello',
+                  `data: ${JSON.stringify({ projectId: METRIC_EXAMPLE.projectId })}`,
+                  '',
+                  'event: metrics',
+                  `data: ${JSON.stringify({ metrics: [METRIC_EXAMPLE] })}`,
+                  '',
+                  ': ping',
+                  '',
+                  '',
+                ].join('\n'),
               },
             },
           },
-          ...errorResponses,
+          ...problems(READER_ERRORS, 'PROJECT_NOT_FOUND'),
         },
       },
     },

@@ -49,7 +49,10 @@ export const CreateMetricBody = Type.Object(
     positiveName: Type.Optional(SideName),
     negativeName: Type.Optional(SideName),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ name: 'revenue', type: 'basic', unit: 'usd' }],
+  },
 );
 export type CreateMetricBody = Static<typeof CreateMetricBody>;
 
@@ -60,7 +63,11 @@ export const UpdateMetricBody = Type.Object(
     positiveName: Type.Optional(SideName),
     negativeName: Type.Optional(SideName),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ name: 'paid-signups', unit: { name: 'Seats', symbol: 'seats' } }],
+  },
 );
 export type UpdateMetricBody = Static<typeof UpdateMetricBody>;
 
@@ -96,3 +103,22 @@ export const Metric = Type.Object({
   updatedAt: Type.String({ format: 'date-time' }),
 });
 export type Metric = Static<typeof Metric>;
+
+export const METRIC_EXAMPLE: Metric = {
+  id: '3f6c2a9e-8b1d-4e7f-a2c5-9d0e1f2a3b4c',
+  projectId: '6a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d',
+  name: 'revenue',
+  type: 'basic',
+  unit: { name: 'US dollar', symbol: '$' },
+  positiveName: null,
+  negativeName: null,
+  total: 10000.53,
+  totalExact: '10000.53',
+  positive: null,
+  negative: null,
+  average: null,
+  eventCount: 412,
+  lastEventAt: '2026-11-28T11:59:30.000Z',
+  createdAt: '2026-11-01T09:00:00.000Z',
+  updatedAt: '2026-11-01T09:00:00.000Z',
+};

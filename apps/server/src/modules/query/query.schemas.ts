@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Metric, MetricType } from '../metrics/metrics.schemas.js';
+import { METRIC_EXAMPLE, Metric, MetricType } from '../metrics/metrics.schemas.js';
 import { GRANULARITIES, PRESETS } from './time-buckets.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
@@ -103,52 +103,132 @@ export const SeriesResponse = Type.Object({
 
 export type SeriesResponse = Static<typeof SeriesResponse>;
 
+const METRIC_BRIEF_EXAMPLE = {
+  id: '3f6c2a9e-8b1d-4e7f-a2c5-9d0e1f2a3b4c',
+  name: 'signups',
+  type: 'basic',
+  unit: null,
+  positiveName: null,
+  negativeName: null,
+} as const;
+
+export const SERIES_EXAMPLE: SeriesResponse = {
+  metric: METRIC_BRIEF_EXAMPLE,
+  from: '2026-11-25T23:00:00.000Z',
+  to: '2026-11-28T23:00:00.000Z',
+  granularity: 'day',
+  tz: 'Europe/Paris',
+  filters: {},
+  buckets: [
+    { start: '2026-11-25T23:00:00.000Z', sum: 1, count: 1, cumulative: 3 },
+    { start: '2026-11-26T23:00:00.000Z', sum: 3, count: 2, cumulative: 6 },
+    { start: '2026-11-27T23:00:00.000Z', sum: 4, count: 2, cumulative: 10 },
+  ],
+  summary: {
+    value: 8,
+    total: { sum: 8, count: 5, exact: { sum: '8' } },
+    previous: {
+      from: '2026-11-22T23:00:00.000Z',
+      to: '2026-11-25T23:00:00.000Z',
+      value: 2,
+      sum: 2,
+      count: 2,
+    },
+    change: 300,
+    allTime: { sum: 10, count: 7, exact: { sum: '10' } },
+    before: { value: 2, sum: 2, count: 2 },
+  },
+};
+
 const Share = Nullable(
   Type.Number({ description: 'Percent of the total (of the sum; of both sides; of the count).' }),
 );
 
-export const BreakdownResponse = Type.Object({
-  metric: MetricBrief,
-  by: Type.String(),
-  from: Type.String({ format: 'date-time' }),
-  to: Type.String({ format: 'date-time' }),
-  tz: Type.String(),
-  filters: Type.Record(Type.String(), Type.String()),
-  total: Amounts,
-  values: Type.Array(Type.Object({ value: Type.String(), ...amountFields, share: Share })),
-  other: Nullable(
-    Type.Object(
-      { values: Type.Integer(), ...amountFields, share: Share },
-      {
-        description: 'The values past `limit`, together.',
-      },
-    ),
-  ),
-  withoutKey: Type.Object(
-    { ...amountFields, share: Share },
-    { description: 'Matching events that do not carry the key.' },
-  ),
-});
-
-export const OverviewResponse = Type.Object({
-  tz: Type.String(),
-  metrics: Type.Array(
-    Type.Object({
-      ...Metric.properties,
-      today: Amounts,
-      yesterday: Amounts,
-      change: Nullable(Type.Number({ description: 'Today against yesterday, in percent.' })),
-      sparkline: Type.Array(
-        Type.Object({ start: Type.String({ format: 'date-time' }), value: Headline }),
-        { description: 'The last 15 local days, today last.' },
+export const BreakdownResponse = Type.Object(
+  {
+    metric: MetricBrief,
+    by: Type.String(),
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time' }),
+    tz: Type.String(),
+    filters: Type.Record(Type.String(), Type.String()),
+    total: Amounts,
+    values: Type.Array(Type.Object({ value: Type.String(), ...amountFields, share: Share })),
+    other: Nullable(
+      Type.Object(
+        { values: Type.Integer(), ...amountFields, share: Share },
+        {
+          description: 'The values past `limit`, together.',
+        },
       ),
-    }),
-  ),
-});
+    ),
+    withoutKey: Type.Object(
+      { ...amountFields, share: Share },
+      { description: 'Matching events that do not carry the key.' },
+    ),
+  },
+  {
+    examples: [
+      {
+        metric: METRIC_BRIEF_EXAMPLE,
+        by: 'plan',
+        from: '2026-11-22T00:00:00.000Z',
+        to: '2026-11-29T00:00:00.000Z',
+        tz: 'UTC',
+        filters: {},
+        total: { sum: 8, count: 5 },
+        values: [
+          { value: 'free', sum: 5, count: 2, share: 62.5 },
+          { value: 'pro', sum: 3, count: 3, share: 37.5 },
+        ],
+        other: null,
+        withoutKey: { sum: 0, count: 0, share: 0 },
+      },
+    ],
+  },
+);
 
-export const FiltersResponse = Type.Object({
-  keys: Type.Array(Type.Object({ key: Type.String(), values: Type.Array(Type.String()) })),
-});
+export const OverviewResponse = Type.Object(
+  {
+    tz: Type.String(),
+    metrics: Type.Array(
+      Type.Object({
+        ...Metric.properties,
+        today: Amounts,
+        yesterday: Amounts,
+        change: Nullable(Type.Number({ description: 'Today against yesterday, in percent.' })),
+        sparkline: Type.Array(
+          Type.Object({ start: Type.String({ format: 'date-time' }), value: Headline }),
+          { description: 'The last 15 local days, today last.' },
+        ),
+      }),
+    ),
+  },
+  {
+    examples: [
+      {
+        tz: 'UTC',
+        metrics: [
+          {
+            ...METRIC_EXAMPLE,
+            today: { sum: 4, count: 2 },
+            yesterday: { sum: 3, count: 2 },
+            change: 33.333333333333336,
+            sparkline: Array.from({ length: 15 }, (_, day) => ({
+              start: new Date(Date.UTC(2026, 10, 14 + day)).toISOString(),
+              value: [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 1, 3, 4][day] ?? 0,
+            })),
+          },
+        ],
+      },
+    ],
+  },
+);
+
+export const FiltersResponse = Type.Object(
+  { keys: Type.Array(Type.Object({ key: Type.String(), values: Type.Array(Type.String()) })) },
+  { examples: [{ keys: [{ key: 'plan', values: ['free', 'pro'] }] }] },
+);
 
 const windowProperties = {
   range: Type.Optional(

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
-import { type App, errorResponses } from '../../http.js';
+import { type App, problems, SECURITY } from '../../http.js';
 import { sendProblem } from '../../plugins/error-handler.js';
 import type { Storage } from '../../storage/database.js';
 
@@ -12,8 +12,17 @@ export async function systemRoutes(app: App, { storage }: { storage: Storage }):
     {
       schema: {
         tags,
+        security: SECURITY.none,
         summary: 'Liveness: the process answers',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        description:
+          'For a liveness probe: 200 while the process can answer at all, whatever the database does.',
+        response: {
+          200: Type.Object(
+            { status: Type.Literal('ok') },
+            { description: 'The process is alive.', examples: [{ status: 'ok' }] },
+          ),
+          ...problems(),
+        },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -24,10 +33,22 @@ export async function systemRoutes(app: App, { storage }: { storage: Storage }):
     {
       schema: {
         tags,
+        security: SECURITY.none,
         summary: 'Readiness: the database answers',
+        description:
+          'For a readiness probe or a load balancer: 200 once the database answers a query, 503 NOT_READY while it does not.',
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), database: Type.String() }),
-          ...errorResponses,
+          200: Type.Object(
+            {
+              status: Type.Literal('ready'),
+              database: Type.String({ description: 'The dialect in use: sqlite or postgres.' }),
+            },
+            {
+              description: 'Ready to serve.',
+              examples: [{ status: 'ready', database: 'sqlite' }],
+            },
+          ),
+          ...problems('NOT_READY'),
         },
       },
     },
