@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BatchEvent, createClient, MeasurelyError } from '../src/index.js';
+import { type BatchEvent, createClient, type MeasurelyError } from '../src/index.js';
+import { delay, rejection } from './helpers.js';
 import {
   DIALECTS,
   type LiveServer,
@@ -12,18 +13,6 @@ import {
   startSilentServer,
   type Tenant,
 } from './server.js';
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function rejection(promise: Promise<unknown>): Promise<MeasurelyError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MeasurelyError);
-    return error as MeasurelyError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Collects what onError receives. */
 function errorLog() {

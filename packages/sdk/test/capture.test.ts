@@ -5,18 +5,8 @@ import DefaultMeasurely, {
   MeasurelyError,
   type SendOptions,
 } from '../src/index.js';
+import { rejection } from './helpers.js';
 import { DIALECTS, type LiveServer, recordingFetch, startServer, type Tenant } from './server.js';
-
-/** The rejection of a promise, which must reject. */
-async function rejection(promise: Promise<unknown>): Promise<MeasurelyError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MeasurelyError);
-    return error as MeasurelyError;
-  }
-  throw new Error('expected a rejection');
-}
 
 for (const dialect of DIALECTS) {
   describe(`capture against a real server [${dialect}]`, () => {

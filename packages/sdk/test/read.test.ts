@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, MeasurelyError } from '../src/index.js';
+import { createClient } from '../src/index.js';
+import { rejection } from './helpers.js';
 import { DIALECTS, type LiveServer, recordingFetch, startServer, type Tenant } from './server.js';
-
-async function rejection(promise: Promise<unknown>): Promise<MeasurelyError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MeasurelyError);
-    return error as MeasurelyError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const utcDay = () => new Date().toISOString().slice(0, 10);
 

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, MeasurelyError } from '../src/index.js';
+import { createClient } from '../src/index.js';
 import { parseRetryAfter, retryDelay } from '../src/transport.js';
+import { delay, rejection } from './helpers.js';
 import {
   DIALECTS,
   type LiveServer,
@@ -12,18 +13,6 @@ import {
   startSilentServer,
   type Tenant,
 } from './server.js';
-
-async function rejection(promise: Promise<unknown>): Promise<MeasurelyError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MeasurelyError);
-    return error as MeasurelyError;
-  }
-  throw new Error('expected a rejection');
-}
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Quick retries, so the tests stay short; the defaults are exercised by the timing tests. */
 const FAST = { backoff: { initialDelayMs: 20, maxDelayMs: 200 } } as const;
