@@ -19,7 +19,7 @@ import { openStorage, type Storage } from '../apps/server/dist/storage/database.
 import { ROOT } from './lib.js';
 
 /** Bumped whenever the generated data changes shape, so an old cache is rebuilt. */
-const FORMAT = 1;
+const FORMAT = 2;
 const DAY_MS = 86_400_000;
 const SPAN_MS = 365 * DAY_MS;
 const EVENTS_PER_COMMIT = 10_000;
@@ -314,7 +314,8 @@ async function generate(options: {
   }
 }
 
-const TABLES = ['events', 'rollups_minute', 'rollups_hour', 'rollups_day'] as const;
+const TABLES = ['event_blocks', 'rollups_minute', 'rollups_hour', 'rollups_day'] as const;
+const EVENTS_INDEX = 'event_blocks_metric_hour';
 
 /** Rollup rows per level and bytes per table with its indexes; checkpoints SQLite's WAL first. */
 async function measureSizes(
@@ -338,7 +339,7 @@ async function measureSizes(
       .prepare('select name, sum(pgsize) as size from dbstat group by name')
       .all() as Array<{ name: string; size: number }>;
     for (const table of TABLES) bytes[table] = rows.find((r) => r.name === table)?.size ?? 0;
-    bytes.events_metric_ts = rows.find((r) => r.name === 'events_metric_ts')?.size ?? 0;
+    bytes[EVENTS_INDEX] = rows.find((r) => r.name === EVENTS_INDEX)?.size ?? 0;
     bytes.total = fs.statSync(sqlite.name).size;
   } else {
     const client = new pg.Client({ connectionString: databaseUrl });
@@ -358,10 +359,10 @@ async function measureSizes(
         );
         bytes[table] = Number(rows[0]?.n ?? 0);
       }
-      const { rows } = await client.query<{ n: string }>(
-        "select pg_relation_size('events_metric_ts') as n",
-      );
-      bytes.events_metric_ts = Number(rows[0]?.n ?? 0);
+      const { rows } = await client.query<{ n: string }>('select pg_relation_size($1) as n', [
+        EVENTS_INDEX,
+      ]);
+      bytes[EVENTS_INDEX] = Number(rows[0]?.n ?? 0);
       const total = await client.query<{ n: string }>(
         'select pg_database_size(current_database()) as n',
       );

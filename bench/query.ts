@@ -1,6 +1,7 @@
 // npm run bench:query: latency of the query API over a year of events (10,000,000 by default) on
-// the real server, against the naive alternative — aggregating the raw events table over the same
-// range — on the same database. Options: --events N, --sqlite-only, --postgres URL.
+// the real server, against the naive alternative — reading and summing every raw event of the
+// same range from its blocks — on the same database. Options: --events N, --sqlite-only,
+// --postgres URL.
 // Results: bench/results/query-*.json.
 
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { decodeBlock } from '../apps/server/dist/modules/ingest/event-block.js';
 import { ROOT, startMeasurely } from './lib.js';
 import {
   COUNTRIES,
@@ -41,7 +43,7 @@ if (!Number.isSafeInteger(EVENTS) || EVENTS < 1_000) {
   throw new Error(`--events must be an integer of at least 1000, got ${args.events}`);
 }
 
-/** How the naive SQL groups the raw events of the API's range. */
+/** How the naive alternative groups the raw events of the API's range. */
 type Naive =
   | {
       readonly kind: 'series';
@@ -181,7 +183,7 @@ async function measureApi(
   return { latency: summarise(times), body: JSON.parse(body) };
 }
 
-// ---- The naive alternative: SQL over the raw events ----
+// ---- The naive alternative: every raw event of the range, decoded and summed ----
 
 /** The UTC offset of `tz` at `ts`, in ms. */
 function offsetAt(ts: number, tz: string): number {
@@ -206,12 +208,16 @@ function offsetAt(ts: number, tz: string): number {
 }
 
 /**
- * SQL giving each event's offset from UTC over [from, to): a CASE over the time zone's changes
- * in the range, found hour by hour then to the minute.
+ * The offset of `tz` from UTC over [from, to) as steps: each holds until its `until` (exclusive),
+ * the last one to the end. Changes are found hour by hour, then to the minute.
  */
-function offsetSql(tz: string, from: number, to: number): string {
+function offsetSteps(
+  tz: string,
+  from: number,
+  to: number,
+): Array<{ until: number; offset: number }> {
   let current = offsetAt(from, tz);
-  const cases: string[] = [];
+  const steps: Array<{ until: number; offset: number }> = [];
   for (let t = from; t < to; t += 3_600_000) {
     const next = offsetAt(Math.min(t + 3_600_000, to), tz);
     if (next === current) continue;
@@ -222,92 +228,140 @@ function offsetSql(tz: string, from: number, to: number): string {
       if (offsetAt(mid, tz) === current) lo = mid;
       else hi = mid;
     }
-    cases.push(`when ts < ${hi} then ${current}`);
+    steps.push({ until: hi, offset: current });
     current = next;
   }
-  return cases.length === 0 ? String(current) : `case ${cases.join(' ')} else ${current} end`;
+  steps.push({ until: Number.POSITIVE_INFINITY, offset: current });
+  return steps;
 }
 
-function jsonField(dialect: DialectName, key: string): string {
-  return dialect === 'sqlite'
-    ? `json_extract(filters, '$.${key}')`
-    : `(filters::jsonb ->> '${key}')`;
-}
-
+/** A bucket (or a breakdown value) with its sum in micro-units and its count. */
 interface NaiveRow {
-  k: string | number;
-  s: string;
-  c: string | number;
+  k: string;
+  s: bigint;
+  c: number;
 }
 
-/** The naive statement over the API's own range [from, to), and its parameters. */
-function naiveSql(
-  dialect: DialectName,
-  naive: Naive,
-  metricId: string,
-  from: number,
-  to: number,
-): { sql: string; parameters: unknown[] } {
-  const parameters: unknown[] = [metricId, from, to];
-  const where = 'metric_id = ? and ts >= ? and ts < ?';
-  let text: string;
-  if (naive.kind === 'breakdown') {
-    text = `select ${jsonField(dialect, naive.by)} as k, cast(sum(value) as text) as s, count(*) as c
-      from events where ${where} group by 1`;
-  } else {
-    const size = naive.bucket === 'day' ? DAY_MS : MINUTE_MS;
-    const origin = from + offsetAt(from, naive.tz);
-    const shifted = naive.tz === 'UTC' ? 'ts' : `ts + ${offsetSql(naive.tz, from, to)}`;
-    const filter =
-      naive.filter === undefined ? '' : ` and ${jsonField(dialect, naive.filter[0])} = ?`;
-    if (naive.filter !== undefined) parameters.push(naive.filter[1]);
-    text = `select (${shifted} - ${origin}) / ${size} as k, cast(sum(value) as text) as s, count(*) as c
-      from events where ${where}${filter} group by 1`;
-  }
-  if (dialect === 'postgres') {
-    let n = 0;
-    text = text.replace(/\?/g, () => `$${++n}`);
-  }
-  return { sql: text, parameters };
+interface Block {
+  readonly first_ts: number | string;
+  readonly events: string;
 }
 
-interface NaiveRunner {
-  run(sql: string, parameters: unknown[]): Promise<NaiveRow[]>;
+/** The blocks of a metric whose hour lies in [fromHour, to), a page at a time. */
+interface BlockSource {
+  blocks(metricId: string, fromHour: number, to: number): AsyncGenerator<Block[], void>;
   close(): Promise<void>;
 }
 
-async function naiveRunner(dataset: Dataset): Promise<NaiveRunner> {
+const BLOCKS_PER_PAGE = 256;
+/** Keyset pages over the (metric_id, hour, first_ts, id) index. */
+const BLOCK_PAGE_SQL = `select hour, first_ts, id, events from event_blocks
+  where metric_id = ? and hour >= ? and hour < ? and (hour, first_ts, id) > (?, ?, ?)
+  order by hour, first_ts, id limit ${BLOCKS_PER_PAGE}`;
+
+async function blockSource(dataset: Dataset): Promise<BlockSource> {
+  type Page = Array<Block & { hour: number | string; id: number | string }>;
+  let read: (parameters: unknown[]) => Promise<Page>;
+  let close: () => Promise<void>;
   if (dataset.dialect === 'sqlite') {
     const db = new SQLite(dataset.databaseUrl.slice('sqlite:'.length), {
       readonly: true,
       fileMustExist: true,
     });
-    return {
-      run: async (sql, parameters) => db.prepare(sql).all(...parameters) as NaiveRow[],
-      close: async () => {
-        db.close();
-      },
+    const page = db.prepare(BLOCK_PAGE_SQL);
+    read = async (parameters) => page.all(...parameters) as Page;
+    close = async () => {
+      db.close();
     };
+  } else {
+    const client = new pg.Client({ connectionString: dataset.databaseUrl });
+    await client.connect();
+    let n = 0;
+    const text = BLOCK_PAGE_SQL.replace(/\?/g, () => `$${++n}`);
+    read = async (parameters) => (await client.query(text, parameters)).rows as Page;
+    close = () => client.end();
   }
-  const client = new pg.Client({ connectionString: dataset.databaseUrl });
-  await client.connect();
   return {
-    run: async (sql, parameters) => (await client.query<NaiveRow>(sql, parameters)).rows,
-    close: () => client.end(),
+    async *blocks(metricId, fromHour, to) {
+      let after: unknown[] = [fromHour - 1, 0, 0];
+      for (;;) {
+        const rows = await read([metricId, fromHour, to, ...after]);
+        if (rows.length > 0) yield rows;
+        const last = rows.at(-1);
+        if (last === undefined || rows.length < BLOCKS_PER_PAGE) return;
+        after = [Number(last.hour), Number(last.first_ts), Number(last.id)];
+      }
+    },
+    close,
   };
 }
 
+/** Where an event goes: its bucket (or filter value), or undefined when the query leaves it out. */
+type NaiveKey = (ts: number, filters: string) => string | undefined;
+
+/**
+ * The grouping of the naive answer over [from, to): the day or minute of an event's local time,
+ * shifted by the zone's offset at that instant (worked out here, before any timing), or its
+ * filter value.
+ */
+function naiveKey(naive: Naive, from: number, to: number): NaiveKey {
+  if (naive.kind === 'breakdown') {
+    return (_, filters) => String((JSON.parse(filters) as Record<string, string>)[naive.by]);
+  }
+  const size = naive.bucket === 'day' ? DAY_MS : MINUTE_MS;
+  const origin = from + offsetAt(from, naive.tz);
+  const steps = offsetSteps(naive.tz, from, to);
+  const { filter } = naive;
+  return (ts, filters) => {
+    if (
+      filter !== undefined &&
+      (JSON.parse(filters) as Record<string, string>)[filter[0]] !== filter[1]
+    ) {
+      return undefined;
+    }
+    const offset = steps.find((step) => ts < step.until)?.offset ?? 0;
+    return String(Math.trunc((ts + offset - origin) / size));
+  };
+}
+
+/** The naive answer: every block of the range's hours read and decoded, each event in range summed. */
+async function naiveAggregate(
+  source: BlockSource,
+  keyOf: NaiveKey,
+  metricId: string,
+  from: number,
+  to: number,
+): Promise<NaiveRow[]> {
+  const sums = new Map<string, NaiveRow>();
+  const fromHour = from - (((from % 3_600_000) + 3_600_000) % 3_600_000);
+  for await (const blocks of source.blocks(metricId, fromHour, to)) {
+    for (const block of blocks) {
+      for (const event of decodeBlock(Number(block.first_ts), block.events)) {
+        if (event.ts < from || event.ts >= to) continue;
+        const k = keyOf(event.ts, event.filters);
+        if (k === undefined) continue;
+        let row = sums.get(k);
+        if (row === undefined) {
+          row = { k, s: 0n, c: 0 };
+          sums.set(k, row);
+        }
+        row.s += BigInt(event.value);
+        row.c += 1;
+      }
+    }
+  }
+  return [...sums.values()];
+}
+
 async function measureNaive(
-  runner: NaiveRunner,
-  sql: string,
-  parameters: unknown[],
+  run: () => Promise<NaiveRow[]>,
 ): Promise<{ runs: number; p50Ms: number; timesMs: number[]; rows: NaiveRow[] }> {
   const times: number[] = [];
   let rows: NaiveRow[] = [];
   const started = performance.now();
   while (times.length < NAIVE_RUNS && performance.now() - started < MAX_NAIVE_SECONDS * 1000) {
     const start = performance.now();
-    rows = await runner.run(sql, parameters);
+    rows = await run();
     times.push(performance.now() - start);
   }
   const sorted = [...times].sort((a, b) => a - b);
@@ -333,9 +387,7 @@ const close = (a: number, micros: bigint) => {
 
 /** Differences between the API's answer and the naive rows; empty when they agree. */
 function compare(spec: QuerySpec, body: unknown, rows: NaiveRow[]): string[] {
-  const naive = new Map(
-    rows.map((r) => [String(r.k), { micros: BigInt(r.s), count: Number(r.c) }]),
-  );
+  const naive = new Map(rows.map((r) => [r.k, { micros: r.s, count: r.c }]));
   const problems: string[] = [];
   const check = (key: string, api: Amount) => {
     const expected = naive.get(key) ?? { micros: 0n, count: 0 };
@@ -399,7 +451,7 @@ async function benchDialect(dataset: Dataset): Promise<QueryResult[]> {
     await server.stop();
   }
 
-  const runner = await naiveRunner(dataset);
+  const source = await blockSource(dataset);
   const results: QueryResult[] = [];
   try {
     for (const { spec, url, latency, body, error } of api) {
@@ -409,14 +461,11 @@ async function benchDialect(dataset: Dataset): Promise<QueryResult[]> {
         from: new Date(requested - (requested % MINUTE_MS)).toISOString(),
         to: spec.params.to,
       }) as { from: string; to: string };
-      const { sql, parameters } = naiveSql(
-        dataset.dialect,
-        spec.naive,
-        dataset.metricId,
-        Date.parse(range.from),
-        Date.parse(range.to),
+      const [from, to] = [Date.parse(range.from), Date.parse(range.to)];
+      const keyOf = naiveKey(spec.naive, from, to);
+      const naive = await measureNaive(() =>
+        naiveAggregate(source, keyOf, dataset.metricId, from, to),
       );
-      const naive = await measureNaive(runner, sql, parameters);
       const problems = body === undefined ? [] : compare(spec, body, naive.rows);
       console.log(
         `  naive ${spec.name.padEnd(34)} p50 ${naive.p50Ms} ms (${naive.runs} runs)${problems.length === 0 ? '' : `; DISAGREES: ${problems.slice(0, 3).join('; ')}`}`,
@@ -434,7 +483,7 @@ async function benchDialect(dataset: Dataset): Promise<QueryResult[]> {
       });
     }
   } finally {
-    await runner.close();
+    await source.close();
   }
   return results;
 }
@@ -483,7 +532,7 @@ for (const dialect of dialects) {
 for (const { dataset, queries } of report) {
   const { generation, rollupRows, bytes } = dataset;
   console.log(
-    `\n${dataset.dialect}: ${dataset.events.toLocaleString('en')} events, generated at ${generation.eventsPerSec.toLocaleString('en')} events/s (${generation.seconds} s); database ${mb(bytes.total)} (events ${mb(bytes.events)} + index ${mb(bytes.events_metric_ts)}, rollups minute ${mb(bytes.rollups_minute)}, hour ${mb(bytes.rollups_hour)}, day ${mb(bytes.rollups_day)}); rollup rows minute ${rollupRows.minute.toLocaleString('en')}, hour ${rollupRows.hour.toLocaleString('en')}, day ${rollupRows.day.toLocaleString('en')}`,
+    `\n${dataset.dialect}: ${dataset.events.toLocaleString('en')} events, generated at ${generation.eventsPerSec.toLocaleString('en')} events/s (${generation.seconds} s); database ${mb(bytes.total)} (event blocks ${mb(bytes.event_blocks)} + index ${mb(bytes.event_blocks_metric_hour)}, rollups minute ${mb(bytes.rollups_minute)}, hour ${mb(bytes.rollups_hour)}, day ${mb(bytes.rollups_day)}); rollup rows minute ${rollupRows.minute.toLocaleString('en')}, hour ${rollupRows.hour.toLocaleString('en')}, day ${rollupRows.day.toLocaleString('en')}`,
   );
   console.log(
     table([

@@ -1,4 +1,4 @@
-import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** Epoch milliseconds, stored as a 64-bit integer on both dialects. */
 type Millis = number;
@@ -102,17 +102,24 @@ export interface MetricsTable {
   updatedAt: Millis;
 }
 
-export interface EventsTable {
+/**
+ * The raw events, packed: one row per (commit, metric, API key, UTC hour of the events' ts).
+ * `events` is the format of modules/ingest/event-block.ts; every event lies in [hour, hour + 1 h).
+ */
+export interface EventBlocksTable {
+  id: Generated<number>;
   metricId: string;
   projectId: string;
-  /** When the event happened (epoch ms). */
-  ts: Millis;
-  /** Micro-units. */
-  value: ColumnType<string, string | bigint, never>;
-  /** Canonical JSON of the filters, `{}` when none. */
-  filters: string;
   keyId: string | null;
+  /** When the commit stored the block (epoch ms). */
   receivedAt: Millis;
+  /** Start of the UTC hour of every event of the block (epoch ms). */
+  hour: Millis;
+  /** The earliest and latest event ts of the block. */
+  firstTs: Millis;
+  lastTs: Millis;
+  count: number;
+  events: string;
 }
 
 export interface RollupsTable {
@@ -168,7 +175,7 @@ export interface Database {
   projectUsage: ProjectUsageTable;
   apiKeys: ApiKeysTable;
   metrics: MetricsTable;
-  events: EventsTable;
+  eventBlocks: EventBlocksTable;
   rollupsMinute: RollupsTable;
   rollupsHour: RollupsTable;
   rollupsDay: RollupsTable;

@@ -8,7 +8,7 @@ import type { ExportFormat, ExportParams, ExportQuery } from './export-query.js'
 /** Exports streaming at once per process: well under the PostgreSQL pool of 10 connections. */
 export const MAX_RUNNING_EXPORTS = 4;
 
-/** Rows per database read and per piece of the document: about 50 to 100 kB of text. */
+/** Events per piece of the document: about 50 to 100 kB of text. */
 const PAGE_ROWS = 1_000;
 
 export interface EventExport {

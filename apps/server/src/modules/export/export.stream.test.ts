@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventBlocksTable } from '../../storage/schema.js';
 import { call, createMetric, createProject, signUp } from '../../test/factories.js';
 import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+import { type BlockEventInput, encodeBlock } from '../ingest/event-block.js';
 
 const EVENTS = 1_000_000;
 const BASE = Date.UTC(2026, 0, 1);
@@ -15,14 +17,40 @@ const MB = 1024 * 1024;
 const MAX_RSS_GROWTH = 100 * MB;
 const MAX_HEAP_GROWTH = 50 * MB;
 
-/** Event n: one second apart, value n + 0.25, every other one with plan=pro. Straight into the table. */
+/**
+ * Event n: one second apart, value n + 0.25, every other one with plan=pro. Straight into the
+ * table, in blocks of 10 minutes, the even events and the odd ones apart (as if sent with two
+ * keys): blocks overlap in pairs, and the export interleaves them.
+ */
 async function insertEvents(ctx: TestContext, projectId: string, metricId: string): Promise<void> {
-  await sql`insert into events (metric_id, project_id, ts, value, filters, key_id, received_at)
-    with recursive seq(n) as (select 0 union all select n + 1 from seq where n < ${EVENTS - 1})
-    select ${metricId}, ${projectId}, cast(${BASE} as bigint) + n * 1000,
-      cast(n as bigint) * 1000000 + 250000,
-      case when n % 2 = 0 then '{"plan":"pro"}' else '{}' end, null, cast(${BASE} as bigint)
-    from seq`.execute(ctx.storage.db);
+  const WINDOW = 600;
+  let rows: Insertable<EventBlocksTable>[] = [];
+  for (let start = 0; start < EVENTS; start += WINDOW) {
+    for (const parity of [0, 1]) {
+      const events: BlockEventInput[] = [];
+      for (let n = start + parity; n < Math.min(start + WINDOW, EVENTS); n += 2) {
+        events.push({
+          ts: BASE + n * 1000,
+          micros: BigInt(n) * 1_000_000n + 250_000n,
+          filtersJson: n % 2 === 0 ? '{"plan":"pro"}' : '{}',
+        });
+      }
+      const block = encodeBlock(events);
+      rows.push({
+        metricId,
+        projectId,
+        keyId: `key-${parity}`,
+        receivedAt: BASE,
+        hour: block.firstTs - (block.firstTs % 3_600_000),
+        ...block,
+      });
+    }
+    if (rows.length >= 200) {
+      await ctx.storage.db.insertInto('eventBlocks').values(rows).execute();
+      rows = [];
+    }
+  }
+  if (rows.length > 0) await ctx.storage.db.insertInto('eventBlocks').values(rows).execute();
   await ctx.storage.db
     .insertInto('metricFilterValues')
     .values({ metricId, key: 'plan', value: 'pro', firstSeenAt: BASE })

@@ -295,24 +295,135 @@ for (const dialect of DIALECTS) {
 
     it('reads one snapshot on a connection of its own: events keep being stored meanwhile', async () => {
       const snap = await createMetric(ctx.app, owner, project.id, { name: 'snap', type: 'basic' });
-      await sendBatch(
-        ctx,
-        project.apiKey,
-        [1, 2, 3, 4, 5].map((value) => ({ metric: snap.id, value, timestamp: T0 + value })),
-      );
+      // One commit, so one block, per event.
+      for (const value of [1, 2, 3, 4, 5]) {
+        await sendBatch(ctx, project.apiKey, [{ metric: snap.id, value, timestamp: T0 + value }]);
+      }
       const query = ctx.storage.db
-        .selectFrom('events')
-        .select('ts')
+        .selectFrom('eventBlocks')
+        .select('firstTs')
         .where('metricId', '=', snap.id)
-        .orderBy('ts')
+        .orderBy('firstTs')
         .compile();
-      const pages = ctx.storage.streamRows<{ ts: number }>(query, 2);
+      const pages = ctx.storage.streamRows<{ first_ts: number }>(query, 2);
       const seen = (await pages.next()).value ?? [];
       await sendBatch(ctx, project.apiKey, [{ metric: snap.id, value: 9, timestamp: T0 + 9 }]);
       for await (const page of pages) seen.push(...page);
-      expect(seen.map((row) => row.ts - T0)).toEqual([1, 2, 3, 4, 5]);
+      expect(seen.map((row) => Number(row.first_ts) - T0)).toEqual([1, 2, 3, 4, 5]);
       const after = await download(ctx, project.id, snap.id, range, asOwner());
       expect(after.body.split('\r\n')).toHaveLength(8);
+    });
+
+    it('merges the blocks of several commits, keys and hours into one time order', async () => {
+      const merged = await createMetric(ctx.app, owner, project.id, {
+        name: 'merged',
+        type: 'basic',
+      });
+      const other = await newKey(ctx, owner, project.id, 'ingest');
+      // [minute after T0, value]: each batch is one commit, stored as one block per key and
+      // hour; the blocks overlap in time, and some events share a timestamp.
+      const batches: Array<[string, Array<[number, number]>]> = [
+        [
+          project.apiKey,
+          [
+            [50, 1],
+            [70, 2],
+            [10, 3],
+            [55, 4],
+          ],
+        ],
+        [
+          other,
+          [
+            [55, 5],
+            [5, 6],
+            [65, 7],
+            [59.999, 8],
+          ],
+        ],
+        [
+          project.apiKey,
+          [
+            [60, 9],
+            [55, 10],
+            [0, 11],
+            [30, 12],
+          ],
+        ],
+        [
+          other,
+          [
+            [60, 13],
+            [55, 14],
+          ],
+        ],
+      ];
+      for (const [key, events] of batches) {
+        await sendBatch(
+          ctx,
+          key,
+          events.map(([minute, value]) => ({
+            metric: merged.id,
+            value,
+            timestamp: T0 + minute * 60_000,
+            filters: { parity: value % 2 === 0 ? 'even' : 'odd' },
+          })),
+        );
+      }
+      const exported = async (query: string): Promise<number[]> => {
+        const response = await download(ctx, project.id, merged.id, query, asOwner());
+        expect(response.statusCode, response.body).toBe(200);
+        return response.body
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => JSON.parse(line).value as number);
+      };
+      // Equal timestamps in the order they were stored.
+      const all = [11, 6, 3, 12, 1, 4, 5, 10, 14, 8, 9, 13, 7, 2];
+      expect(await exported(`${range}&format=ndjson`)).toEqual(all);
+      expect(await exported(`${range}&format=ndjson&filter[parity]=even`)).toEqual(
+        all.filter((v) => v % 2 === 0),
+      );
+      const from = T0 + 30 * 60_000;
+      expect(await exported(`from=${from}&to=${T0 + HOUR + 5 * 60_000}&format=ndjson`)).toEqual(
+        all.slice(3, -2),
+      );
+    });
+
+    it('deletes the raw events of a deleted metric, and of the metrics of a deleted project', async () => {
+      const blocksOf = async (metricId: string): Promise<number> =>
+        (
+          await ctx.storage.db
+            .selectFrom('eventBlocks')
+            .select('id')
+            .where('metricId', '=', metricId)
+            .execute()
+        ).length;
+      const doomed = await createProject(ctx.app, owner);
+      const kept = await createMetric(ctx.app, owner, doomed.id, { name: 'kept', type: 'basic' });
+      const gone = await createMetric(ctx.app, owner, doomed.id, { name: 'gone', type: 'basic' });
+      for (const m of [kept, gone]) {
+        await sendBatch(ctx, doomed.apiKey, [
+          { metric: m.id, value: 1, timestamp: T0 },
+          { metric: m.id, value: 2, timestamp: T0 + 2 * HOUR },
+        ]);
+        expect(await blocksOf(m.id)).toBe(2);
+      }
+      const deleted = await call(
+        ctx.app,
+        'DELETE',
+        `/api/projects/${doomed.id}/metrics/${gone.id}`,
+        {
+          session: owner,
+        },
+      );
+      expect(deleted.statusCode, deleted.body).toBe(204);
+      expect([await blocksOf(gone.id), await blocksOf(kept.id)]).toEqual([0, 2]);
+      const dropped = await call(ctx.app, 'DELETE', `/api/projects/${doomed.id}`, {
+        session: owner,
+      });
+      expect(dropped.statusCode, dropped.body).toBe(204);
+      expect(await blocksOf(kept.id)).toBe(0);
     });
 
     describe('NDJSON', () => {

@@ -39,9 +39,12 @@ export function createSqliteWriter(
   const setUsage = database.prepare<[number, string, string]>(
     'update project_usage set event_count = ? where project_id = ? and month = ?',
   );
-  const insertEvent = database.prepare<[string, string, number, bigint, string, string, number]>(
-    `insert into events (metric_id, project_id, ts, value, filters, key_id, received_at)
-     values (?, ?, ?, ?, ?, ?, ?)`,
+  const insertBlock = database.prepare<
+    [string, string, string, number, number, number, number, number, string]
+  >(
+    `insert into event_blocks
+       (metric_id, project_id, key_id, received_at, hour, first_ts, last_ts, count, events)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertFilterValue = database.prepare<[string, string, string, number]>(
     `insert into metric_filter_values (metric_id, key, value, first_seen_at) values (?, ?, ?, ?)
@@ -98,15 +101,17 @@ export function createSqliteWriter(
         if (taken !== after) setUsage.run(taken, projectId, month);
       }
 
-      for (const [, , request, event] of plan.live()) {
-        insertEvent.run(
-          event.metricId,
-          request.projectId,
-          event.ts,
-          event.micros,
-          event.filtersJson,
-          request.keyId,
+      for (const b of plan.blocks()) {
+        insertBlock.run(
+          b.metricId,
+          b.projectId,
+          b.keyId,
           now,
+          b.hour,
+          b.firstTs,
+          b.lastTs,
+          b.count,
+          b.events,
         );
       }
       const { cells, filterValues, metrics } = plan.aggregate();

@@ -12,7 +12,7 @@ export interface PendingEvent {
   readonly micros: bigint;
   /** Sorted, normalised filters. */
   readonly filters: ReadonlyArray<readonly [string, string]>;
-  /** The filters as canonical JSON (`{}` when none): the raw event's column and a rollup key. */
+  /** The filters as canonical JSON (`{}` when none): stored in the event's block, and a rollup key. */
   readonly filtersJson: string;
   readonly ts: number;
 }
@@ -47,7 +47,7 @@ const ROLLUP_TABLES = {
   hour: 'rollupsHour',
   day: 'rollupsDay',
 } as const;
-/** Rows per multi-row statement: under SQLite's 32,766 bound parameters at 7 columns. */
+/** Rows per multi-row statement: under SQLite's 32,766 bound parameters at 9 columns. */
 const CHUNK = 2_000;
 
 const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number =>
@@ -85,13 +85,15 @@ export function createIngestRepo(storage: Storage) {
   let writeRequests: WriteRequests;
   /** Resolves once every commit made so far is on disk; undefined when a commit already is. */
   let durable: (() => Promise<void>) | undefined;
+  let wal: WalSync | undefined;
   if (sqlite === undefined) {
     writeRequests = createPortableWriter(db);
   } else {
     const deferSync = !sqlite.memory;
     if (deferSync) {
-      const wal = new WalSync(`${sqlite.name}-wal`);
-      durable = () => wal.sync();
+      const sync = new WalSync(`${sqlite.name}-wal`);
+      wal = sync;
+      durable = () => sync.sync();
     }
     const write = createSqliteWriter(sqlite, { deferSync });
     writeRequests = async (...args) => {
@@ -104,6 +106,11 @@ export function createIngestRepo(storage: Storage) {
   return {
     writeRequests,
     durable,
+
+    /** Lets go of the WAL file; after the last commit, before the database closes. */
+    async close(): Promise<void> {
+      await wal?.close();
+    },
 
     async findIdempotencyRecord(
       projectId: string,
@@ -205,22 +212,11 @@ function createPortableWriter(db: Db): WriteRequests {
         }
       }
 
-      // 4. The accepted events, their filter values, rollups and metric totals.
-      const accepted = [...plan.live()];
-      for (const part of chunks(accepted)) {
+      // 4. The accepted events in blocks, their filter values, rollups and metric totals.
+      for (const part of chunks(plan.blocks())) {
         await trx
-          .insertInto('events')
-          .values(
-            part.map(([, , request, event]) => ({
-              metricId: event.metricId,
-              projectId: request.projectId,
-              ts: event.ts,
-              value: event.micros.toString(),
-              filters: event.filtersJson,
-              keyId: request.keyId,
-              receivedAt: now,
-            })),
-          )
+          .insertInto('eventBlocks')
+          .values(part.map((block) => ({ ...block, receivedAt: now })))
           .execute();
       }
       const { cells, filterValues, metrics } = plan.aggregate();

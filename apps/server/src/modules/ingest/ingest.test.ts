@@ -13,6 +13,7 @@ import {
   type TestProject,
 } from '../../test/factories.js';
 import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+import { decodeBlock } from './event-block.js';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -669,11 +670,12 @@ for (const dialect of DIALECTS) {
       const storedFilters = async (metricId: string): Promise<string[]> =>
         (
           await ctx.storage.db
-            .selectFrom('events')
-            .select('filters')
+            .selectFrom('eventBlocks')
+            .select(['firstTs', 'events'])
             .where('metricId', '=', metricId)
+            .orderBy('id')
             .execute()
-        ).map((row) => String(row.filters));
+        ).flatMap((block) => decodeBlock(block.firstTs, block.events).map((e) => e.filters));
 
       it('trims and lower-cases keys and values: {" Country ": " US "} counts as {country: "us"}', async () => {
         const f = await fixture(ctx, owner);

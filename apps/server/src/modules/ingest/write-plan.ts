@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../errors.js';
 import { MAX_STORED } from '../../lib/decimal.js';
+import { type EncodedBlock, encodeBlock } from './event-block.js';
 import type { EventOutcome, PendingEvent, PendingRequest } from './ingest.repo.js';
 
 /**
@@ -71,6 +72,15 @@ export interface RollupCell {
   pos: bigint;
   neg: bigint;
   count: number;
+}
+
+/** One row of `event_blocks`: the commit's accepted events of one metric, key and UTC hour. */
+export interface EventBlock extends EncodedBlock {
+  readonly metricId: string;
+  readonly projectId: string;
+  readonly keyId: string;
+  /** Start of the UTC hour holding every event of the block (epoch ms). */
+  readonly hour: number;
 }
 
 export interface MetricDelta {
@@ -220,6 +230,46 @@ export class WritePlan {
     return after - over;
   }
 
+  /**
+   * The accepted events packed in blocks (event-block.ts), one per (metric, key, UTC hour of
+   * the event's ts): the rows the commit stores instead of one per event.
+   */
+  blocks(): EventBlock[] {
+    const groups = new Map<string, BlockGroup>();
+    // Events of a request mostly share their metric and hour: the last group is tried first.
+    let last: BlockGroup | undefined;
+    for (const [, , request, event] of this.live()) {
+      if (
+        last === undefined ||
+        last.metricId !== event.metricId ||
+        last.keyId !== request.keyId ||
+        last.projectId !== request.projectId ||
+        event.ts < last.hour ||
+        event.ts >= last.hour + HOUR.ms
+      ) {
+        const hour = floorTo(event.ts, HOUR.ms);
+        const id = `${event.metricId}\u0000${request.projectId}\u0000${request.keyId}\u0000${hour}`;
+        last = groups.get(id);
+        if (last === undefined) {
+          last = {
+            metricId: event.metricId,
+            projectId: request.projectId,
+            keyId: request.keyId,
+            hour,
+            events: [],
+          };
+          groups.set(id, last);
+        }
+      }
+      last.events.push(event);
+    }
+    const blocks: EventBlock[] = [];
+    for (const { events, ...group } of groups.values()) {
+      blocks.push({ ...group, ...encodeBlock(events) });
+    }
+    return blocks;
+  }
+
   /** What the accepted events add: rollup cells per level, filter values, metric totals. */
   aggregate(): {
     cells: Record<RollupLevel, RollupCell[]>;
@@ -285,6 +335,14 @@ export class WritePlan {
       metrics,
     };
   }
+}
+
+interface BlockGroup {
+  readonly metricId: string;
+  readonly projectId: string;
+  readonly keyId: string;
+  readonly hour: number;
+  readonly events: PendingEvent[];
 }
 
 /**
