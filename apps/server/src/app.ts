@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
@@ -8,8 +8,10 @@ import { type App, ProblemSchema } from './http.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import type { CounterStore } from './lib/counter-store.js';
 import { MemoryRateLimiter, type RateLimiter } from './lib/rate-limiter.js';
+import { requestIdOf } from './lib/request-id.js';
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
+import { createIngestFastPath } from './modules/ingest/ingest.fast-path.js';
 import { createIngestRepo } from './modules/ingest/ingest.repo.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { createIngestService } from './modules/ingest/ingest.service.js';
@@ -42,8 +44,6 @@ export interface AppOverrides {
   /** Where logs go instead of stdout, e.g. a test capturing them. */
   readonly logStream?: NodeJS.WritableStream;
 }
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Builds the whole HTTP application without listening, so tests can inject requests. */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -85,10 +85,7 @@ async function assembleApp(
         : trustProxy,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    genReqId: (request) => {
-      const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    genReqId: (request) => requestIdOf(request.headers),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true },
     // The router answers a bad %-encoding or an over-long path segment before any hook runs.
@@ -147,7 +144,7 @@ async function assembleApp(
   // Requests still in flight finish before this runs; then the last commits, then the database.
   app.addHook('onClose', async () => {
     clearInterval(purge);
-    await ingest.drain();
+    await ingest.close();
     if (overrides.storage === undefined) await storage.close();
   });
 
@@ -195,5 +192,26 @@ async function assembleApp(
   // Like ingestion, outside the management scope: any site loads /track.js and posts page views.
   await app.register(trackerRoutes, { tracker });
   await app.register(webPlugin);
+
+  // Ingestion's hot path skips the framework's per-request work; whatever it does not recognise
+  // (and, once closing, everything) goes on to Fastify as before.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  const fastPath = createIngestFastPath({
+    ingest,
+    bodyLimit: config.bodyLimitBytes,
+    log: app.log,
+    closing: () => closing,
+  });
+  const [framework] = app.server.listeners('request') as Array<
+    (request: IncomingMessage, response: ServerResponse) => void
+  >;
+  if (framework === undefined) throw new Error('the HTTP server has no request listener');
+  app.server.removeListener('request', framework);
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (!fastPath(request, response)) framework(request, response);
+  });
   return app;
 }

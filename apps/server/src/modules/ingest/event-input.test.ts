@@ -66,6 +66,40 @@ describe('toMicros', () => {
   ])('refuses %s with %s', (value, code) => {
     expect(codeOf(() => toMicros(value))).toBe(code);
   });
+
+  /**
+   * What toMicros must answer, from the decimal text alone: the value's shortest round-trip
+   * digits, with at most 6 decimals and 15 significant digits.
+   */
+  function reference(value: number): bigint | 'VALUE_TOO_PRECISE' {
+    const text = Math.abs(value).toFixed(20).replace(/0+$/, '');
+    const shortest = String(Math.abs(value));
+    const exact = shortest.includes('e') ? text : shortest;
+    const [whole = '0', fraction = ''] = exact.split('.');
+    const digits = `${whole}${fraction}`.replace(/^0+/, '');
+    if (fraction.length > 6 || digits.length > 15) return 'VALUE_TOO_PRECISE';
+    const micros = BigInt(`${whole}${fraction.padEnd(6, '0')}`);
+    return value < 0 ? -micros : micros;
+  }
+
+  it('agrees with the decimal text on 200,000 random values, short and long', () => {
+    let seed = 42;
+    const random = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    for (let i = 0; i < 200_000; i++) {
+      const decimals = Math.floor(random() * 9);
+      const magnitude = 10 ** Math.floor(random() * 13 - 3);
+      const sign = random() < 0.3 ? -1 : 1;
+      const value = sign * Number((random() * magnitude).toFixed(decimals));
+      if (value === 0 || Math.abs(value) >= 1e12) continue;
+      const expected = reference(value);
+      const actual =
+        codeOf(() => toMicros(value)) === 'accepted' ? toMicros(value) : 'VALUE_TOO_PRECISE';
+      if (actual !== expected) expect({ value, actual }).toEqual({ value, actual: expected });
+    }
+  });
 });
 
 describe('checkValueForType', () => {
@@ -98,6 +132,20 @@ describe('parseFilters', () => {
   it('takes no filters as none', () => {
     expect(parseFilters(undefined)).toEqual([]);
     expect(parseFilters({})).toEqual([]);
+  });
+
+  it('normalises a repeated set once, and never mistakes another set for it', () => {
+    const first = parseFilters({ K: ' x ', y: 'Z' });
+    expect(parseFilters({ K: ' x ', y: 'Z' })).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    // The same characters in one value instead of two pairs: still refused.
+    expect(codeOf(() => parseFilters({ K: ' x y Z' }))).toBe('accepted');
+    expect(codeOf(() => parseFilters({ K: ' x \u0000y\u0000Z' }))).toBe('FILTERS_INVALID');
+    expect(codeOf(() => parseFilters({ 'K:1': 'x' }))).toBe('FILTERS_INVALID');
+    // Refusals are never remembered as accepted.
+    for (let i = 0; i < 2; i++) {
+      expect(codeOf(() => parseFilters({ k: '"quoted"' }))).toBe('FILTERS_INVALID');
+    }
   });
 
   it('accepts the limits exactly: 10 filters, 32-character keys, 100-character values', () => {

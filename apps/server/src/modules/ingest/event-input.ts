@@ -37,6 +37,9 @@ export interface EventInput {
 export class EventRejected extends AppError {}
 
 const MICROS_PER_UNIT = 10n ** BigInt(DECIMAL_PLACES);
+const MICROS_PER_UNIT_NUMBER = 10 ** DECIMAL_PLACES;
+/** Values below this take toMicros' arithmetic shortcut (see there). */
+const FAST_RANGE = 1e9;
 
 function reject(code: ErrorCode, detail: string): EventRejected {
   return new EventRejected(code, detail);
@@ -65,6 +68,13 @@ export function toMicros(value: unknown): bigint {
   }
   // Whole numbers (the common case) need no decimal arithmetic: below 10^12 they are exact.
   if (Number.isInteger(value)) return BigInt(value) * MICROS_PER_UNIT;
+  // Below 10^9 a value has at most 15 significant digits with 6 decimals, and its micro-units fit
+  // a double exactly: when the nearest double to micros / 10^6 is the value itself, the value is
+  // that decimal (the shortest one that round-trips), so no string work is needed.
+  if (Math.abs(value) < FAST_RANGE) {
+    const micros = Math.round(value * MICROS_PER_UNIT_NUMBER);
+    if (micros / MICROS_PER_UNIT_NUMBER === value) return BigInt(micros);
+  }
   // The shortest decimal that round-trips the double: what the client wrote, digit for digit,
   // whenever it wrote at most 15 significant digits.
   const [mantissa = '0', exponentText] = Math.abs(value).toString().split('e');
@@ -91,15 +101,48 @@ export function checkValueForType(micros: bigint, type: MetricType): void {
   }
 }
 
-export function parseFilters(filters: unknown): Array<[string, string]> {
-  if (filters === undefined || filters === null) return [];
+/** Filters already normalised, by their raw keys and values: most events repeat a few sets. */
+const normalisedFilters = new Map<string, Filters>();
+/** Past this many sets, the memory starts again. */
+const NORMALISED_FILTERS_LIMIT = 10_000;
+const NO_FILTERS: Filters = Object.freeze([]);
+
+type Filters = ReadonlyArray<readonly [string, string]>;
+
+/**
+ * Filters trimmed, lower-cased and sorted by key, or the precise reason they are refused. The
+ * result may be shared between events with the same raw filters: never modify it.
+ */
+export function parseFilters(filters: unknown): Filters {
+  if (filters === undefined || filters === null) return NO_FILTERS;
   if (typeof filters !== 'object' || Array.isArray(filters)) {
     throw reject('FILTERS_INVALID', '"filters" must be an object of strings.');
   }
-  const entries = Object.entries(filters as Record<string, unknown>);
+  const raw = filters as Record<string, unknown>;
+  // Length-prefixed, so no two different sets share a signature whatever their characters.
+  let signature = '';
+  let count = 0;
+  for (const key in raw) {
+    const value = raw[key];
+    if (typeof value !== 'string') return normaliseFilters(raw);
+    signature += `${key.length}:${key}${value.length}:${value}`;
+    count += 1;
+  }
+  if (count > EVENT_LIMITS.maxFilterKeys) return normaliseFilters(raw);
+  const known = normalisedFilters.get(signature);
+  if (known !== undefined) return known;
+  const parsed = normaliseFilters(raw);
+  if (normalisedFilters.size >= NORMALISED_FILTERS_LIMIT) normalisedFilters.clear();
+  normalisedFilters.set(signature, parsed);
+  return parsed;
+}
+
+function normaliseFilters(filters: Record<string, unknown>): Filters {
+  const entries = Object.entries(filters);
   if (entries.length > EVENT_LIMITS.maxFilterKeys) {
     throw reject('FILTERS_LIMIT', `At most ${EVENT_LIMITS.maxFilterKeys} filters per event.`);
   }
+  if (entries.length === 0) return NO_FILTERS;
   const normalised = new Map<string, string>();
   for (const [rawKey, rawValue] of entries) {
     const key = rawKey.trim().toLowerCase();
@@ -132,7 +175,9 @@ export function parseFilters(filters: unknown): Array<[string, string]> {
     }
     normalised.set(key, value);
   }
-  return [...normalised].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...normalised].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const pair of sorted) Object.freeze(pair);
+  return Object.freeze(sorted);
 }
 
 export function parseTimestamp(timestamp: unknown, now: number, backfillMs: number): number {
@@ -181,7 +226,7 @@ export function parseEventInput(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw reject('VALIDATION_FAILED', 'The body must be a JSON object like {"value": 1}.');
   }
-  for (const field of Object.keys(body)) {
+  for (const field in body) {
     if (!EVENT_FIELDS.has(field) && !extraFields?.has(field)) {
       throw reject(
         'VALIDATION_FAILED',

@@ -3,19 +3,12 @@ import type { FastifyReply } from 'fastify';
 import { AppError, type ErrorCode } from '../../errors.js';
 import { type App, problems, RATE_LIMIT_HEADERS, SECURITY } from '../../http.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
-import { markOverlongNumbers } from './json-numbers.js';
-
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-expose-headers':
-    'RateLimit, RateLimit-Policy, Retry-After, X-Request-Id, Idempotent-Replayed',
-};
-const PREFLIGHT_HEADERS = {
-  ...CORS_HEADERS,
-  'access-control-allow-methods': 'POST, OPTIONS',
-  'access-control-allow-headers': 'Authorization, Content-Type, Idempotency-Key',
-  'access-control-max-age': '86400',
-};
+import {
+  CORS_HEADERS,
+  ingestContextOf,
+  PREFLIGHT_HEADERS,
+  parseIngestBody,
+} from './ingest-http.js';
 
 const EventBody = Type.Object(
   {
@@ -123,21 +116,16 @@ export async function ingestRoutes(
 ): Promise<void> {
   // Browsers may send events from any origin (with a key, never with cookies), and beacons send
   // text/plain to skip the CORS preflight: both are JSON here. Anything else is a bad request.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
     ['application/json', 'text/plain'],
     { parseAs: 'string' },
-    (request, body, done) => {
-      const text = body.toString();
-      if (text.trim() === '') {
-        done(null, undefined);
-        return;
+    (_request, body, done) => {
+      try {
+        done(null, parseIngestBody(body.toString()));
+      } catch (error) {
+        done(error as Error, undefined);
       }
-      parseJson(request, markOverlongNumbers(text), (error, value) => {
-        if (error === null) done(null, value);
-        else done(new AppError('INVALID_JSON', 'The body is not valid JSON.'), undefined);
-      });
     },
   );
   app.addContentTypeParser('*', (_request, _payload, done) => {
@@ -148,11 +136,6 @@ export async function ingestRoutes(
     done();
   });
 
-  const context = (headers: Record<string, string | string[] | undefined>) => ({
-    authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
-    idempotencyKey:
-      typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined,
-  });
   const tags = ['Ingestion'];
   // Per-request logs would dominate the hot path; errors are still logged.
   const logLevel = 'warn';
@@ -249,7 +232,7 @@ export async function ingestRoutes(
       validatorCompiler: () => () => true,
     },
     async (request, reply) =>
-      send(reply, await ingest.ingestBatch(context(request.headers), request.body)),
+      send(reply, await ingest.ingestBatch(ingestContextOf(request.headers), request.body)),
   );
 
   for (const path of ['/event/v1/:metric', '/v1/:metric']) {
@@ -312,7 +295,11 @@ export async function ingestRoutes(
       async (request, reply) =>
         send(
           reply,
-          await ingest.ingestOne(context(request.headers), request.params.metric, request.body),
+          await ingest.ingestOne(
+            ingestContextOf(request.headers),
+            request.params.metric,
+            request.body,
+          ),
         ),
     );
   }

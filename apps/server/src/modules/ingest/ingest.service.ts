@@ -148,39 +148,41 @@ export function createIngestService(deps: {
     return outcomes;
   }, repo.durable);
   const inFlight = new Set<string>();
-  // Filter keys and values each metric has seen, to enforce the per-metric limits without a query.
-  const seenFilters = new Map<string, Promise<Map<string, Set<string>>>>();
+  // Filter keys and values each metric has seen, to enforce the per-metric limits without a query:
+  // the sets once loaded, the load while it runs.
+  const seenFilters = new Map<string, FilterSets | Promise<FilterSets>>();
   // New filter values the tracker added on `trackedDay`, per metric and filter key.
   let trackedDay = '';
   const trackedNewValues = new Map<string, number>();
 
-  async function filtersOf(metricId: string): Promise<Map<string, Set<string>>> {
-    let seen = seenFilters.get(metricId);
-    if (seen === undefined) {
-      seen = repo.filterValuesOf(metricId).then((rows) => {
-        const byKey = new Map<string, Set<string>>();
-        for (const { key, value } of rows) {
-          const values = byKey.get(key) ?? new Set<string>();
-          values.add(value);
-          byKey.set(key, values);
-        }
-        return byKey;
+  function filtersOf(metricId: string): FilterSets | Promise<FilterSets> {
+    const seen = seenFilters.get(metricId);
+    if (seen !== undefined) return seen;
+    const loading: Promise<FilterSets> = repo.filterValuesOf(metricId).then((rows) => {
+      const byKey: FilterSets = Object.assign(new Map<string, Set<string>>(), {
+        reserved: new WeakSet<EventInput['filters']>(),
       });
-      const loading = seen;
-      loading.catch(() => {
-        if (seenFilters.get(metricId) === loading) seenFilters.delete(metricId);
-      });
-      // Bounded: past this many metrics, start again (each is reloaded on its next event).
-      if (seenFilters.size >= SEEN_FILTERS_LIMIT) seenFilters.clear();
-      seenFilters.set(metricId, loading);
-    }
-    return seen;
+      for (const { key, value } of rows) {
+        const values = byKey.get(key) ?? new Set<string>();
+        values.add(value);
+        byKey.set(key, values);
+      }
+      if (seenFilters.get(metricId) === loading) seenFilters.set(metricId, byKey);
+      return byKey;
+    });
+    loading.catch(() => {
+      if (seenFilters.get(metricId) === loading) seenFilters.delete(metricId);
+    });
+    // Bounded: past this many metrics, start again (each is reloaded on its next event).
+    if (seenFilters.size >= SEEN_FILTERS_LIMIT) seenFilters.clear();
+    seenFilters.set(metricId, loading);
+    return loading;
   }
 
   /** Refuses filters past the per-metric limits; reserves the new ones. */
-  async function checkFilterLimits(metricId: string, input: EventInput): Promise<void> {
-    if (input.filters.length === 0) return;
-    const seen = await filtersOf(metricId);
+  function reserveFilters(seen: FilterSets, input: EventInput): void {
+    // parseFilters hands the same array to events with the same filters: reserved once.
+    if (seen.reserved.has(input.filters)) return;
     for (const [key, value] of input.filters) {
       const values = seen.get(key);
       if (values === undefined && seen.size >= FILTER_LIMITS.maxKeysPerMetric) {
@@ -201,10 +203,11 @@ export function createIngestService(deps: {
       }
     }
     for (const [key, value] of input.filters) {
-      const values = seen.get(key) ?? new Set<string>();
-      values.add(value);
-      seen.set(key, values);
+      const values = seen.get(key);
+      if (values === undefined) seen.set(key, new Set([value]));
+      else values.add(value);
     }
+    seen.reserved.add(input.filters);
   }
 
   /**
@@ -249,7 +252,9 @@ export function createIngestService(deps: {
     context: IngestContext,
     cost: number,
   ): Promise<{ identity: KeyIdentity; headers: Record<string, string>; quota: number | null }> {
-    const identity = await keys.identifyKey(bearerToken(context.authorization));
+    // Cached answers are taken without a promise: this runs for every request.
+    const secret = bearerToken(context.authorization);
+    const identity = keys.cachedIdentity(secret) ?? (await keys.identifyKey(secret));
     if (identity === undefined) {
       throw new AppError('API_KEY_INVALID', 'This API key is unknown, rotated away or revoked.');
     }
@@ -259,7 +264,9 @@ export function createIngestService(deps: {
         `A ${identity.scope} key cannot send events; use an ingest key.`,
       );
     }
-    const limits = await projects.ingestLimits(identity.projectId);
+    const { projectId } = identity;
+    const limits =
+      projects.cachedIngestLimits(projectId) ?? (await projects.ingestLimits(projectId));
     if (limits === undefined) throw new AppError('API_KEY_INVALID', 'This API key is unknown.');
     const decision = limiter.consume(identity.keyId, cost, limits.rateLimitPerSecond);
     const headers = rateHeaders(limits.rateLimitPerSecond, decision);
@@ -274,15 +281,32 @@ export function createIngestService(deps: {
   }
 
   async function resolveMetric(projectId: string, ref: unknown): Promise<IngestMetric> {
-    // No metric name holds a NUL, and PostgreSQL refuses one in any text parameter.
-    const metric =
-      typeof ref === 'string' && ref.length > 0 && ref.length <= 100 && !ref.includes('\u0000')
-        ? await metrics.resolveForIngest(projectId, ref)
-        : undefined;
+    const metric = isMetricRef(ref) ? await metrics.resolveForIngest(projectId, ref) : undefined;
     if (metric === undefined) {
       throw new EventRejected('METRIC_UNKNOWN', 'No metric with this id or name for this API key.');
     }
     return metric;
+  }
+
+  /**
+   * An event checked against everything it can be refused for before the commit, with no promise
+   * when its metric and the metric's filters are known; undefined when one must be loaded first.
+   */
+  function prepareKnown(
+    metric: IngestMetric | undefined,
+    body: unknown,
+    now: number,
+    extraFields?: ReadonlySet<string>,
+  ): PendingEvent | undefined {
+    if (metric === undefined) return undefined;
+    const input = parseEventInput(body, now, config.ingest.backfillMs, extraFields);
+    checkValueForType(input.micros, metric.type);
+    if (input.filters.length > 0) {
+      const seen = seenFilters.get(metric.id);
+      if (seen === undefined || seen instanceof Promise) return undefined;
+      reserveFilters(seen, input);
+    }
+    return pendingEvent(metric.id, input);
   }
 
   async function prepare(
@@ -291,17 +315,15 @@ export function createIngestService(deps: {
     body: unknown,
     extraFields?: ReadonlySet<string>,
   ): Promise<PendingEvent> {
+    const now = clock.now();
+    const cached = isMetricRef(ref) ? metrics.cachedForIngest(projectId, ref) : undefined;
+    const known = prepareKnown(cached, body, now, extraFields);
+    if (known !== undefined) return known;
     const metric = await resolveMetric(projectId, ref);
-    const input = parseEventInput(body, clock.now(), config.ingest.backfillMs, extraFields);
+    const input = parseEventInput(body, now, config.ingest.backfillMs, extraFields);
     checkValueForType(input.micros, metric.type);
-    await checkFilterLimits(metric.id, input);
-    return {
-      metricId: metric.id,
-      micros: input.micros,
-      filters: input.filters,
-      filtersJson: filtersJson(input.filters),
-      ts: input.ts,
-    };
+    if (input.filters.length > 0) reserveFilters(await filtersOf(metric.id), input);
+    return pendingEvent(metric.id, input);
   }
 
   /**
@@ -460,10 +482,25 @@ export function createIngestService(deps: {
           const results: BatchResult[] = [];
           const events: PendingEvent[] = [];
           const positions: number[] = [];
+          const now = clock.now();
+          // A batch names a few metrics many times: each is looked up once.
+          const metricsByRef = new Map<string, IngestMetric>();
+          const metricOf = (ref: unknown): IngestMetric | undefined => {
+            if (!isMetricRef(ref)) return undefined;
+            let metric = metricsByRef.get(ref);
+            if (metric === undefined) {
+              metric = metrics.cachedForIngest(identity.projectId, ref);
+              if (metric !== undefined) metricsByRef.set(ref, metric);
+            }
+            return metric;
+          };
           for (const [index, item] of list.entries()) {
             try {
               const ref = (item as { metric?: unknown } | null)?.metric;
-              events.push(await prepare(identity.projectId, ref, item, BATCH_EVENT_FIELDS));
+              events.push(
+                prepareKnown(metricOf(ref), item, now, BATCH_EVENT_FIELDS) ??
+                  (await prepare(identity.projectId, ref, item, BATCH_EVENT_FIELDS)),
+              );
               positions.push(index);
               results.push({ index, ok: true });
             } catch (error) {
@@ -518,6 +555,13 @@ export function createIngestService(deps: {
       await marking;
     },
 
+    /** Drains, then releases the store: for shutdown, before the database closes. */
+    async close(): Promise<void> {
+      await committer.drain();
+      await marking;
+      await repo.close();
+    },
+
     async purgeExpiredIdempotencyKeys(): Promise<void> {
       await repo.deleteIdempotencyRecordsBefore(clock.now() - IDEMPOTENCY_TTL_MS);
     },
@@ -525,6 +569,35 @@ export function createIngestService(deps: {
 }
 
 const BATCH_EVENT_FIELDS: ReadonlySet<string> = new Set(['metric']);
+
+/**
+ * Per filter key of a metric, the values it has taken; and the filter arrays (from parseFilters)
+ * whose keys and values are all among them.
+ */
+type FilterSets = Map<string, Set<string>> & { readonly reserved: WeakSet<EventInput['filters']> };
+
+/** What may name a metric: no metric name is longer or holds a NUL (PostgreSQL refuses it). */
+function isMetricRef(ref: unknown): ref is string {
+  return typeof ref === 'string' && ref.length > 0 && ref.length <= 100 && !ref.includes('\u0000');
+}
+
+/** filtersJson of the arrays parseFilters shares between events, written once each. */
+const filtersJsonOf = new WeakMap<EventInput['filters'], string>();
+
+function pendingEvent(metricId: string, input: EventInput): PendingEvent {
+  let json = filtersJsonOf.get(input.filters);
+  if (json === undefined) {
+    json = filtersJson(input.filters);
+    filtersJsonOf.set(input.filters, json);
+  }
+  return {
+    metricId,
+    micros: input.micros,
+    filters: input.filters,
+    filtersJson: json,
+    ts: input.ts,
+  };
+}
 /** A tracked event's value, 1, in micro-units. */
 const MICROS_PER_COUNT = SCALE;
 

@@ -93,6 +93,11 @@ export interface IngestMetric {
 
 const INGEST_CACHE_LIMIT = 50_000;
 
+/** The cache key of a metric reference: its lower-cased id, or its trimmed name. */
+function ingestCacheKey(projectId: string, ref: string): string {
+  return `${projectId}\u0000${isUuid(ref) ? ref.toLowerCase() : ref.trim()}`;
+}
+
 export function createMetricsService(deps: {
   repo: MetricsRepo;
   authorize: Authorize;
@@ -203,10 +208,15 @@ export function createMetricsService(deps: {
       await bus.publish('metric', projectId);
     },
 
+    /** resolveForIngest's answer when it is cached, without a promise: for the hot path. */
+    cachedForIngest(projectId: string, ref: string): IngestMetric | undefined {
+      return ingestCache.get(ingestCacheKey(projectId, ref));
+    },
+
     /** Resolves `/event/v1/{metric}`: a metric id, else a name, within the key's project. */
     async resolveForIngest(projectId: string, ref: string): Promise<IngestMetric | undefined> {
       const id = isUuid(ref) ? ref.toLowerCase() : undefined;
-      const cacheKey = `${projectId}\u0000${id ?? ref.trim()}`;
+      const cacheKey = ingestCacheKey(projectId, ref);
       const cached = ingestCache.get(cacheKey);
       if (cached !== undefined) return cached;
       const generation = ingestCache.generation;

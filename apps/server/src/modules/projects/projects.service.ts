@@ -238,6 +238,11 @@ export function createProjectsService(deps: {
       return honours;
     },
 
+    /** ingestLimits' answer when it is cached, without a promise: for ingestion's hot path. */
+    cachedIngestLimits(projectId: string): Limits | undefined {
+      return limitsCache.get(projectId);
+    },
+
     /** The limits ingestion enforces for a project, cached until they change. */
     async ingestLimits(projectId: string): Promise<Limits | undefined> {
       const cached = limitsCache.get(projectId);

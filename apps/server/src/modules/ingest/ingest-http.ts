@@ -1,0 +1,46 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { parse } from 'secure-json-parse';
+import { AppError } from '../../errors.js';
+import type { IngestContext } from './ingest.service.js';
+import { markOverlongNumbers } from './json-numbers.js';
+
+/** What both ways into ingestion (the Fastify routes and the fast path) share over HTTP. */
+
+export const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers':
+    'RateLimit, RateLimit-Policy, Retry-After, X-Request-Id, Idempotent-Replayed',
+} as const;
+
+export const PREFLIGHT_HEADERS = {
+  ...CORS_HEADERS,
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'Authorization, Content-Type, Idempotency-Key',
+  'access-control-max-age': '86400',
+} as const;
+
+/** `__proto__` and `constructor.prototype` keys are refused, as on every JSON route. */
+const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
+
+/**
+ * An ingestion body, sent as application/json or text/plain (what `navigator.sendBeacon` sends):
+ * blank counts as no body; number literals JSON.parse would round are marked for validation to
+ * refuse (markOverlongNumbers).
+ */
+export function parseIngestBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return parse(markOverlongNumbers(text), undefined, PARSE_OPTIONS);
+  } catch {
+    throw new AppError('INVALID_JSON', 'The body is not valid JSON.');
+  }
+}
+
+export function ingestContextOf(headers: IncomingHttpHeaders): IngestContext {
+  const { authorization } = headers;
+  const idempotencyKey = headers['idempotency-key'];
+  return {
+    authorization: typeof authorization === 'string' ? authorization : undefined,
+    idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+  };
+}
