@@ -31,6 +31,7 @@ export async function openStorage(config: DatabaseConfig): Promise<Storage> {
   try {
     await migrateToLatest(db);
   } catch (error) {
+    await opened.close?.();
     await db.destroy();
     throw error;
   }
@@ -48,7 +49,10 @@ export async function openStorage(config: DatabaseConfig): Promise<Storage> {
         return false;
       }
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await opened.close?.();
+      await db.destroy();
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import {
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { DatabaseConfig } from '../config.js';
+import { Checkpointer, WRITER_AUTOCHECKPOINT_FRAMES } from './checkpointer.js';
 
 /**
  * The one module that knows which SQL engine is underneath. Everything else speaks Kysely's
@@ -36,6 +37,8 @@ export interface OpenedDialect {
   /** The SQLite handle itself, for the native event writer; undefined on PostgreSQL. */
   readonly sqlite: SQLite.Database | undefined;
   readonly streamRows: RowStream;
+  /** Stops what runs beside the connection (SQLite's checkpointer); before the pool closes. */
+  readonly close?: () => Promise<void>;
 }
 
 /**
@@ -55,10 +58,20 @@ function openSqliteFile(file: string): SQLite.Database {
 export function createDialect(config: DatabaseConfig): OpenedDialect {
   if (config.dialect === 'sqlite') {
     const database = openSqliteFile(config.file);
+    let checkpointer: Checkpointer | undefined;
+    if (!database.memory) {
+      database.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_FRAMES}`);
+      checkpointer = new Checkpointer(database.name, (message) => {
+        process.emitWarning(`SQLite checkpoint failed: ${message}`, 'MeasurelyStorageWarning');
+      });
+    }
     return {
       dialect: new SqliteDialect({ database }),
       sqlite: database,
       streamRows: (query, chunkSize) => streamSqliteRows(database, query, chunkSize),
+      close: async () => {
+        await checkpointer?.close();
+      },
     };
   }
   const pool = new pg.Pool({

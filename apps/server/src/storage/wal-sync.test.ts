@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -43,6 +43,45 @@ describe('WalSync', () => {
     await Promise.all([first, second, third]);
     // Idle again: a new call starts a sync of its own.
     expect(wal.sync()).not.toBe(second);
+    database.close();
+  });
+
+  /** This process's descriptors open on a file. */
+  function descriptorsOn(file: string): number {
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    }).length;
+  }
+
+  it('keeps one descriptor for every sync, and lets it go on close', async () => {
+    const { database, file } = walDatabase();
+    const wal = new WalSync(`${file}-wal`);
+    for (let i = 0; i < 5; i++) {
+      database.prepare('insert into t values (?)').run(i);
+      await wal.sync();
+    }
+    expect(descriptorsOn(`${file}-wal`)).toBe(2); // SQLite's and this one
+    await wal.close();
+    expect(descriptorsOn(`${file}-wal`)).toBe(1);
+    await expect(wal.sync()).rejects.toThrow(/closed/);
+    database.close();
+  });
+
+  it('waits for the sync under way before closing', async () => {
+    const { database, file } = walDatabase();
+    const wal = new WalSync(`${file}-wal`);
+    database.prepare('insert into t values (1)').run();
+    let synced = false;
+    const sync = wal.sync().then(() => {
+      synced = true;
+    });
+    await wal.close();
+    expect(synced).toBe(true);
+    await sync;
     database.close();
   });
 

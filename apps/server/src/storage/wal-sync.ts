@@ -13,10 +13,16 @@ import { close, fdatasync, open } from 'node:fs';
  * rewrites the WAL from its start) syncs the WAL before and the database file after, at NORMAL as
  * at FULL, so frames already checkpointed are in the database file before the WAL is reused.
  * See docs/decisions/0011-durable-commits-off-the-event-loop.md.
+ *
+ * The file stays open between syncs: SQLite deletes the WAL only when the database's last
+ * connection closes, and the writer's connection stays open as long as this is used (close() it
+ * first). The WAL is reused in place after a checkpoint, never replaced.
  */
 export class WalSync {
   #running: Promise<void> | undefined;
   #next: Promise<void> | undefined;
+  #fd: number | undefined;
+  #closed = false;
 
   constructor(private readonly walFile: string) {}
 
@@ -25,6 +31,7 @@ export class WalSync {
    * share the one that follows it: a burst of commits costs two syncs, not one each.
    */
   sync(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('the WAL sync is closed'));
     if (this.#running === undefined) return this.#start();
     if (this.#next === undefined) {
       const after = this.#running;
@@ -38,6 +45,15 @@ export class WalSync {
     return this.#next;
   }
 
+  /** Waits for the syncs under way, then closes the file. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await (this.#next ?? this.#running)?.catch(() => undefined);
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
+  }
+
   #start(): Promise<void> {
     const running = this.#datasync().finally(() => {
       if (this.#running === running) this.#running = undefined;
@@ -47,22 +63,30 @@ export class WalSync {
   }
 
   #datasync(): Promise<void> {
-    // Opened for each sync: SQLite may delete and recreate the file, and fdatasync applies to
-    // the file itself, whichever descriptor asks. Plain callbacks: the three calls run on the
-    // thread pool with the least work on the event loop.
+    // Plain callbacks: the calls run on the thread pool with the least work on the event loop.
     return new Promise((resolve, reject) => {
-      open(this.walFile, 'r+', (openError, fd) => {
-        if (openError !== null) {
-          reject(openError);
+      const withFd = (fd: number): void => {
+        fdatasync(fd, (error) => {
+          if (error === null) {
+            resolve();
+            return;
+          }
+          // Opened again on the next sync, in case the descriptor is what failed.
+          if (this.#fd === fd) this.#fd = undefined;
+          close(fd, () => reject(error));
+        });
+      };
+      if (this.#fd !== undefined) {
+        withFd(this.#fd);
+        return;
+      }
+      open(this.walFile, 'r+', (error, fd) => {
+        if (error !== null) {
+          reject(error);
           return;
         }
-        fdatasync(fd, (syncError) => {
-          close(fd, (closeError) => {
-            const error = syncError ?? closeError;
-            if (error === null) resolve();
-            else reject(error);
-          });
-        });
+        this.#fd = fd;
+        withFd(fd);
       });
     });
   }
