@@ -95,9 +95,9 @@ export function createSqliteWriter(
       }
 
       const month = utcMonth(now);
-      for (const [projectId, events] of plan.perProject()) {
-        const after = addUsage.get(projectId, month, events.length)?.event_count ?? 0;
-        const taken = plan.applyQuota(events, after);
+      for (const [projectId, count] of plan.perProject()) {
+        const after = addUsage.get(projectId, month, count)?.event_count ?? 0;
+        const taken = plan.applyQuota(projectId, count, after);
         if (taken !== after) setUsage.run(taken, projectId, month);
       }
 

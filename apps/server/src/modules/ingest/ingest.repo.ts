@@ -189,10 +189,10 @@ function createPortableWriter(db: Db): WriteRequests {
       const month = utcMonth(now);
       // Rows are locked in a fixed order (project, then metric, then cell), so two commits on
       // different nodes cannot wait on each other.
-      for (const [projectId, events] of [...plan.perProject()].sort(byKey)) {
+      for (const [projectId, count] of [...plan.perProject()].sort(byKey)) {
         const row = await trx
           .insertInto('projectUsage')
-          .values({ projectId, month, eventCount: events.length })
+          .values({ projectId, month, eventCount: count })
           .onConflict((oc) =>
             oc.columns(['projectId', 'month']).doUpdateSet((eb) => ({
               eventCount: eb('projectUsage.eventCount', '+', eb.ref('excluded.eventCount')),
@@ -201,7 +201,7 @@ function createPortableWriter(db: Db): WriteRequests {
           .returning('eventCount')
           .executeTakeFirstOrThrow();
         const after = Number(row.eventCount);
-        const taken = plan.applyQuota(events, after);
+        const taken = plan.applyQuota(projectId, count, after);
         if (taken !== after) {
           await trx
             .updateTable('projectUsage')

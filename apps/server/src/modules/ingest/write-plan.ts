@@ -147,18 +147,38 @@ export class WritePlan {
     if (row?.[e]?.ok) row[e] = { ok: false, code, detail };
   }
 
-  /** Every (request, event) position still accepted, in order. */
-  *live(): Generator<[number, number, PendingRequest, PendingEvent]> {
-    for (const [r, request] of this.requests.entries()) {
-      if (this.duplicate[r]) continue;
-      for (const [e, event] of request.events.entries()) {
-        if (this.outcomes[r]?.[e]?.ok) yield [r, e, request, event];
+  /**
+   * Calls `visit` with every (request, event) position still accepted, in order. A plain loop,
+   * not a generator: it runs over every event of the commit several times.
+   */
+  forEachLive(
+    visit: (r: number, e: number, request: PendingRequest, event: PendingEvent) => void,
+  ): void {
+    const { requests, outcomes, duplicate } = this;
+    for (let r = 0; r < requests.length; r++) {
+      const request = requests[r];
+      const row = outcomes[r];
+      if (request === undefined || row === undefined || duplicate[r] === true) continue;
+      const { events } = request;
+      for (let e = 0; e < events.length; e++) {
+        const event = events[e];
+        if (event !== undefined && row[e]?.ok === true) visit(r, e, request, event);
       }
     }
   }
 
+  /** Every (request, event) position still accepted, in order. */
+  live(): Array<[number, number, PendingRequest, PendingEvent]> {
+    const live: Array<[number, number, PendingRequest, PendingEvent]> = [];
+    this.forEachLive((r, e, request, event) => live.push([r, e, request, event]));
+    return live;
+  }
+
   metricIds(): string[] {
-    return [...new Set(this.requests.flatMap((r) => r.events.map((e) => e.metricId)))];
+    const ids = new Set<string>();
+    for (const request of this.requests)
+      for (const event of request.events) ids.add(event.metricId);
+    return [...ids];
   }
 
   /**
@@ -167,16 +187,24 @@ export class WritePlan {
    */
   checkMetrics(totals: ReadonlyMap<string, { pos: bigint; neg: bigint }>): void {
     const added = new Map<string, { pos: bigint; neg: bigint }>();
-    for (const [r, e, , event] of this.live()) {
+    let deleted = false;
+    let last: { id: string; sum: { pos: bigint; neg: bigint } } | undefined;
+    this.forEachLive((_r, _e, _request, event) => {
       if (!totals.has(event.metricId)) {
-        this.reject(r, e, 'METRIC_UNKNOWN', 'The metric was deleted.');
-        continue;
+        deleted = true;
+        return;
       }
-      const sum = added.get(event.metricId) ?? { pos: 0n, neg: 0n };
-      if (event.micros > 0n) sum.pos += event.micros;
-      else sum.neg -= event.micros;
-      added.set(event.metricId, sum);
-    }
+      if (last?.id !== event.metricId) {
+        let sum = added.get(event.metricId);
+        if (sum === undefined) {
+          sum = { pos: 0n, neg: 0n };
+          added.set(event.metricId, sum);
+        }
+        last = { id: event.metricId, sum };
+      }
+      if (event.micros > 0n) last.sum.pos += event.micros;
+      else last.sum.neg -= event.micros;
+    });
     const overflowing = new Set<string>();
     for (const [metricId, sum] of added) {
       const current = totals.get(metricId);
@@ -187,8 +215,11 @@ export class WritePlan {
         overflowing.add(metricId);
       }
     }
-    for (const [r, e, , event] of this.live()) {
-      if (overflowing.has(event.metricId)) {
+    if (!deleted && overflowing.size === 0) return;
+    this.forEachLive((r, e, _request, event) => {
+      if (!totals.has(event.metricId)) {
+        this.reject(r, e, 'METRIC_UNKNOWN', 'The metric was deleted.');
+      } else if (overflowing.has(event.metricId)) {
         this.reject(
           r,
           e,
@@ -196,37 +227,45 @@ export class WritePlan {
           'The metric total would exceed 9,223,372,036,854.775807.',
         );
       }
-    }
+    });
   }
 
-  /** Accepted event positions per project, for the usage counter and the quota. */
-  perProject(): Map<string, Array<[number, number]>> {
-    const map = new Map<string, Array<[number, number]>>();
-    for (const [r, e, request] of this.live()) {
-      const list = map.get(request.projectId) ?? [];
-      list.push([r, e]);
-      map.set(request.projectId, list);
-    }
-    return map;
+  /** Accepted events per project, for the usage counter and the quota. */
+  perProject(): Map<string, number> {
+    const counts = new Map<string, number>();
+    this.forEachLive((_r, _e, request) => {
+      counts.set(request.projectId, (counts.get(request.projectId) ?? 0) + 1);
+    });
+    return counts;
   }
 
   /**
-   * Given the usage counter after adding this commit's events, refuses the ones past the quota
-   * and returns how many were really taken (what the counter must say).
+   * Given the project's usage counter after adding its `count` accepted events of this commit,
+   * refuses the last ones past the quota and returns how many were really taken (what the
+   * counter must say).
    */
-  applyQuota(events: ReadonlyArray<[number, number]>, after: number): number {
-    const [first] = events;
-    const quota = first === undefined ? null : (this.requests[first[0]]?.quota ?? null);
-    if (quota === null || after <= quota) return after;
-    const over = Math.min(events.length, after - quota);
-    for (const [r, e] of events.slice(events.length - over)) {
+  applyQuota(projectId: string, count: number, after: number): number {
+    // The quota the project's first accepted event was admitted under.
+    let quota: number | null | undefined;
+    this.forEachLive((_r, _e, request) => {
+      if (quota === undefined && request.projectId === projectId) quota = request.quota;
+    });
+    if (quota === undefined || quota === null || after <= quota) return after;
+    const over = Math.min(count, after - quota);
+    let skip = count - over;
+    this.forEachLive((r, e, request) => {
+      if (request.projectId !== projectId) return;
+      if (skip > 0) {
+        skip -= 1;
+        return;
+      }
       this.reject(
         r,
         e,
         'QUOTA_EXCEEDED',
         `The project's quota of ${quota} events this month is used up.`,
       );
-    }
+    });
     return after - over;
   }
 
@@ -238,7 +277,7 @@ export class WritePlan {
     const groups = new Map<string, BlockGroup>();
     // Events of a request mostly share their metric and hour: the last group is tried first.
     let last: BlockGroup | undefined;
-    for (const [, , request, event] of this.live()) {
+    this.forEachLive((_r, _e, request, event) => {
       if (
         last === undefined ||
         last.metricId !== event.metricId ||
@@ -262,7 +301,7 @@ export class WritePlan {
         }
       }
       last.events.push(event);
-    }
+    });
     const blocks: EventBlock[] = [];
     for (const { events, ...group } of groups.values()) {
       blocks.push({ ...group, ...encodeBlock(events) });
@@ -276,17 +315,41 @@ export class WritePlan {
     filterValues: Array<{ metricId: string; key: string; value: string }>;
     metrics: Map<string, MetricDelta>;
   } {
-    // First one cell per (metric, minute, filter combination): a single step per event. Only
-    // then are combinations spread over their dimensions and minutes summed into hours and days.
-    const combos = new Map<string, RollupCell & { filters: PendingEvent['filters'] }>();
+    // First one cell per (metric, minute, filter combination): a single step per event, through
+    // nested maps so that no key is built per event. Only then are combinations spread over their
+    // dimensions and minutes summed into hours and days.
+    type Combo = RollupCell & { filters: PendingEvent['filters'] };
+    const combosByMetric = new Map<string, Map<string, Map<number, Combo>>>();
+    const combos: Combo[] = [];
     const metrics = new Map<string, MetricDelta>();
-    for (const [, , , event] of this.live()) {
-      const bucket = floorTo(event.ts, MINUTE.ms);
-      const id = `${event.metricId}\u0000${bucket}\u0000${event.filtersJson}`;
-      let combo = combos.get(id);
+    let lastMetric:
+      | { id: string; delta: MetricDelta; byFilters: Map<string, Map<number, Combo>> }
+      | undefined;
+    this.forEachLive((_r, _e, _request, event) => {
+      const { metricId, micros, ts } = event;
+      if (lastMetric?.id !== metricId) {
+        let delta = metrics.get(metricId);
+        if (delta === undefined) {
+          delta = { pos: 0n, neg: 0n, count: 0, lastTs: ts };
+          metrics.set(metricId, delta);
+        }
+        let byFilters = combosByMetric.get(metricId);
+        if (byFilters === undefined) {
+          byFilters = new Map();
+          combosByMetric.set(metricId, byFilters);
+        }
+        lastMetric = { id: metricId, delta, byFilters };
+      }
+      const bucket = floorTo(ts, MINUTE.ms);
+      let byBucket = lastMetric.byFilters.get(event.filtersJson);
+      if (byBucket === undefined) {
+        byBucket = new Map();
+        lastMetric.byFilters.set(event.filtersJson, byBucket);
+      }
+      let combo = byBucket.get(bucket);
       if (combo === undefined) {
         combo = {
-          metricId: event.metricId,
+          metricId,
           bucket,
           dims: event.filtersJson,
           filters: event.filters,
@@ -294,24 +357,24 @@ export class WritePlan {
           neg: 0n,
           count: 0,
         };
-        combos.set(id, combo);
+        byBucket.set(bucket, combo);
+        combos.push(combo);
       }
-      if (event.micros > 0n) combo.pos += event.micros;
-      else combo.neg -= event.micros;
+      const { delta } = lastMetric;
+      if (micros > 0n) {
+        combo.pos += micros;
+        delta.pos += micros;
+      } else {
+        combo.neg -= micros;
+        delta.neg -= micros;
+      }
       combo.count += 1;
-      let delta = metrics.get(event.metricId);
-      if (delta === undefined) {
-        delta = { pos: 0n, neg: 0n, count: 0, lastTs: event.ts };
-        metrics.set(event.metricId, delta);
-      }
-      if (event.micros > 0n) delta.pos += event.micros;
-      else delta.neg -= event.micros;
       delta.count += 1;
-      if (event.ts > delta.lastTs) delta.lastTs = event.ts;
-    }
+      if (ts > delta.lastTs) delta.lastTs = ts;
+    });
     const minute = new Map<string, RollupCell>();
     const filterValues = new Map<string, { metricId: string; key: string; value: string }>();
-    for (const combo of combos.values()) {
+    for (const combo of combos) {
       for (const dims of dimensionsOf(combo.filters, combo.dims)) {
         addCell(minute, combo.metricId, combo.bucket, dims, combo);
       }
