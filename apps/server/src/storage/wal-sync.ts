@@ -5,7 +5,7 @@ import { close, fdatasync, open } from 'node:fs';
  * `synchronous = NORMAL` — in WAL mode that appends the transaction's frames to the `-wal` file
  * without waiting for the disk — and then asks this for an `fdatasync` of that file on libuv's
  * thread pool, answering its requests only once that returns. The disk wait no longer blocks the
- * HTTP thread, and the next group can commit while the previous one is being synced.
+ * HTTP thread: requests go on being parsed while a group is being synced.
  *
  * Why it is as durable as `synchronous = FULL`: once the WAL's bytes (header and frames) are on
  * disk, recovery replays them; WAL frames carry cumulative checksums, so a crash can only lose a

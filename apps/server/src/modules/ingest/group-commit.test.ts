@@ -71,7 +71,7 @@ describe('GroupCommitter', () => {
 });
 
 describe('GroupCommitter with a store that syncs after committing', () => {
-  it('answers a group only once it is durable, and commits the next group meanwhile', async () => {
+  it('answers a group only once it is durable, and commits the next one after it', async () => {
     const log: string[] = [];
     const syncs: Array<() => void> = [];
     const committer = new GroupCommitter(
@@ -84,20 +84,42 @@ describe('GroupCommitter with a store that syncs after committing', () => {
           syncs.push(resolve);
         }),
     );
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
     const a = committer.submit(request('a')).then(() => log.push('answered a'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    // Requests arriving while a's group reaches the disk wait for it, and then commit together.
     const b = committer.submit(request('b')).then(() => log.push('answered b'));
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
-    // Both groups are committed; neither is answered before its sync.
-    expect(log).toEqual(['commit a', 'commit b']);
+    await turn();
+    const c = committer.submit(request('c')).then(() => log.push('answered c'));
+    await turn();
+    await turn();
+    expect(log).toEqual(['commit a']);
     syncs[0]?.();
     await a;
-    expect(log).toEqual(['commit a', 'commit b', 'answered a']);
+    await turn();
+    await turn();
+    expect(log).toEqual(['commit a', 'answered a', 'commit bc']);
     syncs[1]?.();
-    await b;
-    const drained = committer.drain();
-    await expect(drained).resolves.toBeUndefined();
+    await Promise.all([b, c]);
+    expect(log).toEqual(['commit a', 'answered a', 'commit bc', 'answered b', 'answered c']);
+    await expect(committer.drain()).resolves.toBeUndefined();
+  });
+
+  it('drains what waits behind a sync', async () => {
+    const committed: string[] = [];
+    const committer = new GroupCommitter(
+      async (requests) => {
+        committed.push(...requests.map((r) => r.projectId));
+        return stored(requests);
+      },
+      () => new Promise<void>((resolve) => setTimeout(resolve, 5)),
+    );
+    const a = committer.submit(request('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const b = committer.submit(request('b'));
+    await committer.drain();
+    expect(committed).toEqual(['a', 'b']);
+    await expect(Promise.all([a, b])).resolves.toHaveLength(2);
   });
 
   it('fails the group whose sync fails, and drain waits for pending syncs', async () => {

@@ -74,6 +74,12 @@ export function createSqliteWriter(
     'delete from idempotency_keys where project_id = ? and key = ?',
   );
 
+  // Filter values this writer has committed: inserting one again is a lookup per commit for
+  // nothing (rows are only ever removed with their metric, whose id is never reused). Filled only
+  // once the transaction has committed; bounded, and forgotten as a whole when full.
+  const storedFilterValues = new Set<string>();
+  let insertedFilterValues: string[] = [];
+
   const write = database.transaction(
     (
       requests: Parameters<WriteRequests>[0],
@@ -115,7 +121,12 @@ export function createSqliteWriter(
         );
       }
       const { cells, filterValues, metrics } = plan.aggregate();
-      for (const v of filterValues) insertFilterValue.run(v.metricId, v.key, v.value, now);
+      for (const v of filterValues) {
+        const id = `${v.metricId}\u0000${v.key}\u0000${v.value}`;
+        if (storedFilterValues.has(id)) continue;
+        insertFilterValue.run(v.metricId, v.key, v.value, now);
+        insertedFilterValues.push(id);
+      }
       for (const level of ROLLUP_LEVELS) {
         const upsert = upsertRollup[level.name];
         for (const c of cells[level.name])
@@ -137,15 +148,25 @@ export function createSqliteWriter(
   );
 
   // `immediate`: take the write lock at BEGIN, so a concurrent writer waits instead of failing.
-  if (!deferSync) {
-    return (requests, now, idempotencyCutoff) => write.immediate(requests, now, idempotencyCutoff);
-  }
+  const commit: SyncWriteRequests = (requests, now, idempotencyCutoff) => {
+    insertedFilterValues = [];
+    const outcomes = write.immediate(requests, now, idempotencyCutoff);
+    if (storedFilterValues.size + insertedFilterValues.length > STORED_FILTER_VALUES_LIMIT) {
+      storedFilterValues.clear();
+    }
+    for (const id of insertedFilterValues) storedFilterValues.add(id);
+    return outcomes;
+  };
+  if (!deferSync) return commit;
   return (requests, now, idempotencyCutoff) => {
     syncNormal.run();
     try {
-      return write.immediate(requests, now, idempotencyCutoff);
+      return commit(requests, now, idempotencyCutoff);
     } finally {
       syncFull.run();
     }
   };
 }
+
+/** Filter values the writer remembers as committed (about 100 bytes each). */
+const STORED_FILTER_VALUES_LIMIT = 100_000;
