@@ -101,10 +101,18 @@ export function checkValueForType(micros: bigint, type: MetricType): void {
   }
 }
 
-/** Filters already normalised, by their raw keys and values: most events repeat a few sets. */
-const normalisedFilters = new Map<string, Filters>();
+/**
+ * Filters already normalised, found by their raw keys and values in order (a trie, so that a
+ * lookup builds no string): most events repeat a few sets.
+ */
+interface KnownFilters {
+  readonly next: Map<string, Map<string, KnownFilters>>;
+  filters?: Filters;
+}
+let knownFilters: KnownFilters = { next: new Map() };
+let knownFilterSets = 0;
 /** Past this many sets, the memory starts again. */
-const NORMALISED_FILTERS_LIMIT = 10_000;
+const KNOWN_FILTER_SETS_LIMIT = 10_000;
 const NO_FILTERS: Filters = Object.freeze([]);
 
 type Filters = ReadonlyArray<readonly [string, string]>;
@@ -119,22 +127,41 @@ export function parseFilters(filters: unknown): Filters {
     throw reject('FILTERS_INVALID', '"filters" must be an object of strings.');
   }
   const raw = filters as Record<string, unknown>;
-  // Length-prefixed, so no two different sets share a signature whatever their characters.
-  let signature = '';
-  let count = 0;
+  let node: KnownFilters | undefined = knownFilters;
   for (const key in raw) {
     const value = raw[key];
-    if (typeof value !== 'string') return normaliseFilters(raw);
-    signature += `${key.length}:${key}${value.length}:${value}`;
-    count += 1;
+    node = typeof value === 'string' ? node.next.get(key)?.get(value) : undefined;
+    if (node === undefined) break;
   }
-  if (count > EVENT_LIMITS.maxFilterKeys) return normaliseFilters(raw);
-  const known = normalisedFilters.get(signature);
-  if (known !== undefined) return known;
+  if (node?.filters !== undefined) return node.filters;
   const parsed = normaliseFilters(raw);
-  if (normalisedFilters.size >= NORMALISED_FILTERS_LIMIT) normalisedFilters.clear();
-  normalisedFilters.set(signature, parsed);
+  remember(raw, parsed);
   return parsed;
+}
+
+/** Files accepted raw filters (every value a string) under their keys and values, in order. */
+function remember(raw: Record<string, unknown>, parsed: Filters): void {
+  if (knownFilterSets >= KNOWN_FILTER_SETS_LIMIT) {
+    knownFilters = { next: new Map() };
+    knownFilterSets = 0;
+  }
+  let node = knownFilters;
+  for (const key in raw) {
+    const value = raw[key] as string;
+    let byValue = node.next.get(key);
+    if (byValue === undefined) {
+      byValue = new Map();
+      node.next.set(key, byValue);
+    }
+    let child = byValue.get(value);
+    if (child === undefined) {
+      child = { next: new Map() };
+      byValue.set(value, child);
+    }
+    node = child;
+  }
+  if (node.filters === undefined) knownFilterSets += 1;
+  node.filters = parsed;
 }
 
 function normaliseFilters(filters: Record<string, unknown>): Filters {
