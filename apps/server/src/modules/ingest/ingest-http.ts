@@ -12,6 +12,18 @@ export const CORS_HEADERS = {
     'RateLimit, RateLimit-Policy, Retry-After, X-Request-Id, Idempotent-Replayed',
 } as const;
 
+const NO_HEADERS = {} as const;
+
+/**
+ * The CORS headers of an answer: for a browser's request (which always names its `Origin` on a
+ * cross-origin POST), none for the servers and scripts that send most events.
+ */
+export function corsHeadersFor(
+  headers: IncomingHttpHeaders,
+): typeof CORS_HEADERS | typeof NO_HEADERS {
+  return headers.origin === undefined ? NO_HEADERS : CORS_HEADERS;
+}
+
 export const PREFLIGHT_HEADERS = {
   ...CORS_HEADERS,
   'access-control-allow-methods': 'POST, OPTIONS',

@@ -171,6 +171,19 @@ describe.each(DIALECTS)('ingestion fast path (%s)', (dialect) => {
     expect(JSON.parse(answers[0]?.body ?? '')).toEqual({ ok: true, metricId: metric.id });
   });
 
+  it('answers a browser (with its Origin) the same way, CORS headers included', async () => {
+    const answers = await expectSameBothWays((key) => {
+      const ok = single('/event/v1/signups', key, { value: 1 });
+      const refused = single('/event/v1/signups', key, { value: 0 });
+      const origin = { origin: 'https://shop.example.com' };
+      return [
+        { ...ok, headers: { ...ok.headers, ...origin } },
+        { ...refused, headers: { ...refused.headers, ...origin } },
+      ];
+    }, true);
+    expect(answers.map((a) => a.headers['access-control-allow-origin'])).toEqual(['*', '*']);
+  });
+
   it('answers a batch the same way, with per-event results', async () => {
     const events = [
       { metric: 'signups', value: 1 },

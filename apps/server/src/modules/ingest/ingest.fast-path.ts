@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
-import { CORS_HEADERS, ingestContextOf, parseIngestBody } from './ingest-http.js';
+import { corsHeadersFor, ingestContextOf, parseIngestBody } from './ingest-http.js';
 
 /** Where errors go: the app's pino logger. */
 interface FastPathLogger {
@@ -67,11 +67,16 @@ export function createIngestFastPath(deps: {
 }): (request: IncomingMessage, response: ServerResponse) => boolean {
   const { ingest, bodyLimit, log, closing } = deps;
 
-  function answer(response: ServerResponse, requestId: string, reply: IngestReply): void {
+  function answer(
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+    reply: IngestReply,
+  ): void {
     const body = JSON.stringify(reply.body);
     response.writeHead(reply.status, {
       'x-request-id': requestId,
-      ...CORS_HEADERS,
+      ...corsHeadersFor(request.headers),
       ...reply.headers,
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
@@ -79,7 +84,12 @@ export function createIngestFastPath(deps: {
     response.end(body);
   }
 
-  function fail(response: ServerResponse, requestId: string, error: unknown): void {
+  function fail(
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+    error: unknown,
+  ): void {
     let known: AppError;
     if (error instanceof AppError) {
       known = error;
@@ -91,7 +101,7 @@ export function createIngestFastPath(deps: {
     const body = JSON.stringify(toProblem(known, requestId));
     response.writeHead(known.status, {
       'x-request-id': requestId,
-      ...CORS_HEADERS,
+      ...corsHeadersFor(request.headers),
       ...known.headers,
       'content-type': 'application/problem+json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
@@ -112,7 +122,7 @@ export function createIngestFastPath(deps: {
       try {
         body = parseIngestBody(text);
       } catch (error) {
-        fail(response, requestId, error);
+        fail(request, response, requestId, error);
         return;
       }
       const context = ingestContextOf(headers);
@@ -121,8 +131,8 @@ export function createIngestFastPath(deps: {
           ? ingest.ingestBatch(context, body)
           : ingest.ingestOne(context, route.metric, body);
       pending.then(
-        (reply) => answer(response, requestId, reply),
-        (error: unknown) => fail(response, requestId, error),
+        (reply) => answer(request, response, requestId, reply),
+        (error: unknown) => fail(request, response, requestId, error),
       );
     });
     return true;

@@ -4,7 +4,7 @@ import { AppError, type ErrorCode } from '../../errors.js';
 import { type App, problems, RATE_LIMIT_HEADERS, SECURITY } from '../../http.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
 import {
-  CORS_HEADERS,
+  corsHeadersFor,
   ingestContextOf,
   PREFLIGHT_HEADERS,
   parseIngestBody,
@@ -131,8 +131,8 @@ export async function ingestRoutes(
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(new AppError('BAD_REQUEST', 'Send events as application/json.'), undefined);
   });
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(CORS_HEADERS);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(corsHeadersFor(request.headers));
     done();
   });
 

@@ -1351,6 +1351,20 @@ for (const dialect of DIALECTS) {
         }
       });
 
+      it('sends no CORS headers to a client that names no origin (not a browser)', async () => {
+        const f = await fixture(ctx, owner);
+        const responses = [
+          await send(ctx, f.project.apiKey, f.metric.id, { value: 1 }),
+          await send(ctx, f.project.apiKey, f.metric.id, { value: 'x' }),
+        ];
+        expect(responses.map((r) => r.statusCode)).toEqual([200, 400]);
+        for (const response of responses) {
+          expect(response.headers['access-control-allow-origin']).toBeUndefined();
+          expect(response.headers['access-control-expose-headers']).toBeUndefined();
+          expect(response.headers.ratelimit).toBeDefined();
+        }
+      });
+
       it('keeps the management API same-origin', async () => {
         const f = await fixture(ctx, owner);
         const origin = { origin: 'https://evil.example.com' };
@@ -1428,12 +1442,20 @@ for (const dialect of DIALECTS) {
         expect(rateHeaders(response)).toMatchObject({ q: 5, r: 5 - i });
         expect(rateHeaders(response).t).toBeGreaterThanOrEqual(1);
       }
-      const limited = await send(ctx, f.project.apiKey, f.metric.id, { value: 1 });
+      // From a browser: the 429 is readable cross-origin, Retry-After included.
+      const limited = await send(
+        ctx,
+        f.project.apiKey,
+        f.metric.id,
+        { value: 1 },
+        { origin: 'https://shop.example.com' },
+      );
       expectProblem(limited, 429, 'RATE_LIMITED');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(rateHeaders(limited)).toMatchObject({ q: 5, r: 0 });
       expect(rateHeaders(limited).t).toBeGreaterThanOrEqual(1);
       expect(limited.headers['access-control-allow-origin']).toBe('*');
+      expect(String(limited.headers['access-control-expose-headers'])).toMatch(/Retry-After/);
       // Refused before anything else: a bad body is not even looked at.
       expectProblem(
         await send(ctx, f.project.apiKey, f.metric.id, { value: 'x' }),
