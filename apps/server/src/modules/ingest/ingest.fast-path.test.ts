@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createKey,
@@ -308,6 +309,40 @@ describe.each(DIALECTS)('ingestion fast path (%s)', (dialect) => {
       false,
     );
     expect(answer?.status).toBe(413);
+  });
+
+  it('survives clients that hang up halfway through a body, and stores nothing of it', async () => {
+    const key = await createKey(ctx.app, owner, project.id, 'ingest');
+    const before = (
+      await ctx.app.inject({
+        method: 'GET',
+        url: `/api/projects/${project.id}/metrics/${metric.id}`,
+        headers: { cookie: owner.cookie },
+      })
+    ).json().metric.eventCount;
+    for (let i = 0; i < 20; i++) {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `POST /event/v1/signups HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key.secret}\r\n` +
+          'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"value": 1',
+      );
+      if (i % 2 === 0) socket.destroy();
+      else socket.resetAndDestroy();
+    }
+    const [answer] = await expectSameBothWays(
+      (k) => [single('/event/v1/signups', k, { value: 1 })],
+      true,
+    );
+    expect(answer?.status).toBe(200);
+    const after = (
+      await ctx.app.inject({
+        method: 'GET',
+        url: `/api/projects/${project.id}/metrics/${metric.id}`,
+        headers: { cookie: owner.cookie },
+      })
+    ).json().metric.eventCount;
+    expect(after - before).toBe(2);
   });
 
   it('stores what both paths acknowledged', async () => {
