@@ -48,7 +48,7 @@ export interface AppOverrides {
 /** Builds the whole HTTP application without listening, so tests can inject requests. */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   if (overrides.storage !== undefined) return assembleApp(config, overrides, overrides.storage);
-  const storage = await openStorage(config.database);
+  const storage = await openStorage(config.database, { checkpointer: true });
   try {
     return await assembleApp(config, overrides, storage);
   } catch (error) {

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, Migrator, sql } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
-import { createDialect, type DialectName, type SqlQuery } from './dialect.js';
+import { createDialect, type DialectName, type DialectOptions, type SqlQuery } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -25,8 +25,11 @@ export interface Storage {
 }
 
 /** Opens the database and brings its schema up to date. */
-export async function openStorage(config: DatabaseConfig): Promise<Storage> {
-  const opened = createDialect(config);
+export async function openStorage(
+  config: DatabaseConfig,
+  options: DialectOptions = {},
+): Promise<Storage> {
+  const opened = createDialect(config, options);
   const db = new Kysely<Database>({ dialect: opened.dialect, plugins: [new CamelCasePlugin()] });
   try {
     await migrateToLatest(db);

@@ -55,11 +55,19 @@ function openSqliteFile(file: string): SQLite.Database {
   return database;
 }
 
-export function createDialect(config: DatabaseConfig): OpenedDialect {
+export interface DialectOptions {
+  /**
+   * Checkpoint a SQLite file from a thread of its own (storage/checkpointer.ts): for the server,
+   * which commits all the time. A one-off command leaves it to SQLite.
+   */
+  readonly checkpointer?: boolean;
+}
+
+export function createDialect(config: DatabaseConfig, options: DialectOptions = {}): OpenedDialect {
   if (config.dialect === 'sqlite') {
     const database = openSqliteFile(config.file);
     let checkpointer: Checkpointer | undefined;
-    if (!database.memory) {
+    if (options.checkpointer === true && !database.memory) {
       database.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_FRAMES}`);
       checkpointer = new Checkpointer(database.name, (message) => {
         process.emitWarning(`SQLite checkpoint failed: ${message}`, 'MeasurelyStorageWarning');

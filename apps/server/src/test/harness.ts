@@ -113,7 +113,7 @@ export async function createTestApp(
 ): Promise<TestContext> {
   const database = await createTestDatabase(dialect);
   const config = testConfig(database.url, options.env);
-  const storage = await openStorage(config.database);
+  const storage = await openStorage(config.database, { checkpointer: true });
   const clock = new TestClock();
   const app = await buildApp(config, {
     storage,
