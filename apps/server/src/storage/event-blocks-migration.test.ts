@@ -1,17 +1,16 @@
 import { CamelCasePlugin, Kysely, Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.js';
 import { generateApiKey, newId } from '../lib/tokens.js';
 import { type EventRow, ndjsonLines } from '../modules/export/export-format.js';
 import { decodeBlock } from '../modules/ingest/event-block.js';
 import {
+  createAppOn,
   createTestDatabase,
   DIALECTS,
   TestClock,
   type TestContext,
   testConfig,
 } from '../test/harness.js';
-import { openStorage } from './database.js';
 import { createDialect } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -167,21 +166,7 @@ for (const dialect of DIALECTS) {
         await old.destroy();
       }
 
-      const storage = await openStorage(config.database);
-      const app = await buildApp(config, { storage, clock });
-      await app.ready();
-      ctx = {
-        app,
-        storage,
-        config,
-        clock,
-        database,
-        close: async () => {
-          await app.close();
-          await storage.close();
-          await database.drop();
-        },
-      };
+      ctx = await createAppOn(database, { clock });
     }, 60_000);
     afterAll(() => ctx?.close());
 

@@ -111,10 +111,20 @@ export async function createTestApp(
   dialect: TestDialect,
   options: TestAppOptions = {},
 ): Promise<TestContext> {
-  const database = await createTestDatabase(dialect);
+  return createAppOn(await createTestDatabase(dialect), options);
+}
+
+/**
+ * An app on a test database that may already hold data (a migration test's), with its own clock
+ * if given; closing the context drops the database.
+ */
+export async function createAppOn(
+  database: TestDatabase,
+  options: TestAppOptions & { readonly clock?: TestClock } = {},
+): Promise<TestContext> {
   const config = testConfig(database.url, options.env);
   const storage = await openStorage(config.database, { checkpointer: true });
-  const clock = new TestClock();
+  const clock = options.clock ?? new TestClock();
   const app = await buildApp(config, {
     storage,
     clock,

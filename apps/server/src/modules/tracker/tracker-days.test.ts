@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../app.js';
 import { MemoryRateLimiter } from '../../lib/rate-limiter.js';
 import { createServices } from '../../services.js';
-import { openStorage } from '../../storage/database.js';
 import {
+  createAppOn,
   createTestApp,
   createTestDatabase,
   DIALECTS,
   TestClock,
   type TestContext,
-  type TestDialect,
-  testConfig,
 } from '../../test/harness.js';
 import { createIngestRepo } from '../ingest/ingest.repo.js';
 import { createIngestService } from '../ingest/ingest.service.js';
@@ -37,27 +34,6 @@ class SteppingClock extends TestClock {
     this.advance(1);
     return now;
   }
-}
-
-/** createTestApp with a clock of our own. */
-async function createAppWithClock(dialect: TestDialect, clock: TestClock): Promise<TestContext> {
-  const database = await createTestDatabase(dialect);
-  const config = testConfig(database.url);
-  const storage = await openStorage(config.database);
-  const app = await buildApp(config, { storage, clock });
-  await app.ready();
-  return {
-    app,
-    storage,
-    config,
-    clock,
-    database,
-    close: async () => {
-      await app.close();
-      await storage.close();
-      await database.drop();
-    },
-  };
 }
 
 /** The tracker service of `ctx`'s database and clock, wired as the app wires it. */
@@ -94,7 +70,7 @@ for (const dialect of DIALECTS) {
     const clock = new SteppingClock();
     let ctx: TestContext;
     beforeAll(async () => {
-      ctx = await createAppWithClock(dialect, clock);
+      ctx = await createAppOn(await createTestDatabase(dialect), { clock });
     });
     afterAll(() => ctx.close());
 

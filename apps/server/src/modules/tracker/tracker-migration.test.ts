@@ -1,14 +1,13 @@
 import { CamelCasePlugin, Kysely, Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../app.js';
 import { hashPassword } from '../../lib/passwords.js';
 import { generateApiKey, newId } from '../../lib/tokens.js';
-import { openStorage } from '../../storage/database.js';
 import { createDialect } from '../../storage/dialect.js';
 import { migrationProvider } from '../../storage/migrations/index.js';
 import { expectProblem } from '../../test/assertions.js';
 import { call } from '../../test/factories.js';
 import {
+  createAppOn,
   createTestDatabase,
   DIALECTS,
   TestClock,
@@ -105,21 +104,7 @@ for (const dialect of DIALECTS) {
         await old.destroy();
       }
 
-      const storage = await openStorage(config.database);
-      const app = await buildApp(config, { storage, clock });
-      await app.ready();
-      ctx = {
-        app,
-        storage,
-        config,
-        clock,
-        database,
-        close: async () => {
-          await app.close();
-          await storage.close();
-          await database.drop();
-        },
-      };
+      ctx = await createAppOn(database, { clock });
     });
     afterAll(() => ctx?.close());
 
