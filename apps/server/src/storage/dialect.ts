@@ -1,15 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import {
-  type Dialect,
-  type Kysely,
-  PostgresDialect,
-  type RawBuilder,
-  SqliteAdapter,
-  SqliteDialect,
-  sql,
-} from 'kysely';
+import { type Dialect, type Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { DatabaseConfig } from '../config.js';
@@ -186,21 +178,6 @@ async function endRead(
   } catch {
     return false;
   }
-}
-
-/**
- * The text of one top-level key of a JSON object held in a text column, or null without it.
- * `key` is a parameter on both engines; on SQLite it sits in a quoted path, so it must not
- * contain a double quote (filter keys never do).
- */
-export function jsonTextField(
-  dialect: DialectName,
-  column: string,
-  key: string,
-): RawBuilder<string | null> {
-  return dialect === 'sqlite'
-    ? sql<string | null>`json_extract(${sql.ref(column)}, ${`$."${key}"`})`
-    : sql<string | null>`(${sql.ref(column)}::jsonb ->> cast(${key} as text))`;
 }
 
 /** 64-bit integers become JS numbers only when exact; larger ones are read as text by the query. */
