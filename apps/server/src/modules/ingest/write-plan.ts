@@ -167,13 +167,6 @@ export class WritePlan {
     }
   }
 
-  /** Every (request, event) position still accepted, in order. */
-  live(): Array<[number, number, PendingRequest, PendingEvent]> {
-    const live: Array<[number, number, PendingRequest, PendingEvent]> = [];
-    this.forEachLive((r, e, request, event) => live.push([r, e, request, event]));
-    return live;
-  }
-
   metricIds(): string[] {
     const ids = new Set<string>();
     for (const request of this.requests)
