@@ -68,6 +68,25 @@ function toAppError(error: FastifyError): AppError | undefined {
 }
 
 /**
+ * The error to answer with: known ones as they are (logged when they are a 5xx), anything else
+ * logged in full and answered as an opaque 500. Shared by the error handler and ingestion's fast
+ * path, which answers outside Fastify.
+ */
+export function answerableError(
+  error: unknown,
+  log: { error(details: object, message: string): void },
+): AppError {
+  const known =
+    typeof error === 'object' && error !== null ? toAppError(error as FastifyError) : undefined;
+  if (known !== undefined) {
+    if (known.status >= 500) log.error({ err: error }, known.detail);
+    return known;
+  }
+  log.error({ err: error }, 'unhandled error');
+  return new AppError('INTERNAL', 'Something went wrong on our side.');
+}
+
+/**
  * Renders every error as RFC 9457 problem+json with a stable code and the request id.
  * Unknown errors are logged in full and answered with an opaque 500.
  */
@@ -86,15 +105,9 @@ export const errorHandlerPlugin = fp(
       }
     });
 
-    app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const known = toAppError(error);
-      if (known !== undefined) {
-        if (known.status >= 500) request.log.error({ err: error }, known.detail);
-        return sendProblem(reply, known);
-      }
-      request.log.error({ err: error }, 'unhandled error');
-      return sendProblem(reply, new AppError('INTERNAL', 'Something went wrong on our side.'));
-    });
+    app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(reply, answerableError(error, request.log)),
+    );
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '/';

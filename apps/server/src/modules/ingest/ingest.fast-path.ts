@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, toProblem } from '../../errors.js';
+import { toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
+import { answerableError } from '../../plugins/error-handler.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
 import { corsHeadersFor, ingestContextOf, parseIngestBody } from './ingest-http.js';
 
@@ -90,14 +91,10 @@ export function createIngestFastPath(deps: {
     requestId: string,
     error: unknown,
   ): void {
-    let known: AppError;
-    if (error instanceof AppError) {
-      known = error;
-      if (known.status >= 500) log.child({ requestId }).error({ err: error }, known.detail);
-    } else {
-      log.child({ requestId }).error({ err: error }, 'unhandled error');
-      known = new AppError('INTERNAL', 'Something went wrong on our side.');
-    }
+    // The request's child logger only for what is logged (a 5xx), not for every refusal.
+    const known = answerableError(error, {
+      error: (details, message) => log.child({ requestId }).error(details, message),
+    });
     const body = JSON.stringify(toProblem(known, requestId));
     response.writeHead(known.status, {
       'x-request-id': requestId,
