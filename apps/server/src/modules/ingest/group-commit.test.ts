@@ -145,4 +145,33 @@ describe('GroupCommitter with a store that syncs after committing', () => {
     await draining;
     expect(drained).toBe(true);
   });
+
+  it('answers at once a group the store made durable on the spot', async () => {
+    let syncs = 0;
+    const committer = new GroupCommitter(
+      async (requests) => stored(requests),
+      () => {
+        syncs += 1;
+        return undefined;
+      },
+    );
+    await Promise.all(['a', 'b'].map((p) => committer.submit(request(p))));
+    await committer.submit(request('c'));
+    expect(syncs).toBe(2);
+    await expect(committer.drain()).resolves.toBeUndefined();
+  });
+
+  it('fails the group whose sync on the spot throws, and goes on with the next', async () => {
+    let syncs = 0;
+    const committer = new GroupCommitter(
+      async (requests) => stored(requests),
+      () => {
+        syncs += 1;
+        if (syncs === 1) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        return undefined;
+      },
+    );
+    await expect(committer.submit(request('a'))).rejects.toThrow('EIO');
+    await expect(committer.submit(request('b'))).resolves.toMatchObject({ duplicate: false });
+  });
 });

@@ -17,11 +17,12 @@ interface Waiting {
  * serves every request that arrived while the previous one was committing. There is no timer:
  * under light load a request commits at once; under heavy load commits grow, not queues.
  *
- * `durable` (optional) resolves once everything committed before its call is on disk, for a
- * store that commits without waiting for the disk: a group's requests are answered only after
- * it. The next group commits once the previous one is on disk: what arrives during a sync joins
- * one commit, instead of a commit per turn of the event loop (each costs its fixed statements —
- * totals, usage, rollups — and a sync). Parsing goes on during the sync.
+ * `durable` (optional) makes everything committed before its call durable, for a store that
+ * commits without waiting for the disk: it returns undefined once it has (synced on this thread),
+ * or a promise of it, and a group's requests are answered only after. The next group commits once
+ * the previous one is on disk: what arrives during a sync joins one commit, instead of a commit
+ * per turn of the event loop (each costs its fixed statements — totals, usage, rollups — and a
+ * sync). Parsing goes on during a sync on another thread.
  */
 export class GroupCommitter {
   #queue: Waiting[] = [];
@@ -32,7 +33,7 @@ export class GroupCommitter {
 
   constructor(
     private readonly write: (requests: readonly PendingRequest[]) => Promise<RequestOutcome[]>,
-    private readonly durable?: () => Promise<void>,
+    private readonly durable?: () => Promise<void> | undefined,
   ) {}
 
   /** Resolves once the request's events are committed (or rejected by a rule), never before. */
@@ -122,14 +123,22 @@ export class GroupCommitter {
         else waiting.resolve(outcome);
       });
     };
-    if (this.durable === undefined) {
+    const fail = (error: unknown): void => {
+      for (const waiting of batch) waiting.reject(error);
+    };
+    let syncing: Promise<void> | undefined;
+    try {
+      syncing = this.durable?.();
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (syncing === undefined) {
       answer();
       return;
     }
     // Not awaited: requests go on being parsed while this group reaches the disk.
-    const settling = this.durable().then(answer, (error: unknown) => {
-      for (const waiting of batch) waiting.reject(error);
-    });
+    const settling = syncing.then(answer, fail);
     this.#syncing.add(settling);
     void settling.finally(() => {
       this.#syncing.delete(settling);

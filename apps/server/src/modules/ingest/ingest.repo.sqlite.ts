@@ -3,21 +3,27 @@ import { utcMonth } from '../../lib/time.js';
 import type { RequestOutcome, WriteRequests } from './ingest.repo.js';
 import { ROLLUP_LEVELS, WritePlan } from './write-plan.js';
 
-type SyncWriteRequests = (...args: Parameters<WriteRequests>) => Awaited<ReturnType<WriteRequests>>;
+type SyncWriteRequests = (
+  ...args: [
+    ...Parameters<WriteRequests>,
+    options?: {
+      /**
+       * Commit without waiting for the disk (`synchronous = NORMAL` for this transaction only;
+       * every other write on the handle keeps FULL): the caller must then sync the WAL
+       * (storage/wal-sync.ts) before it tells anyone the events are stored.
+       */
+      readonly deferSync?: boolean;
+    },
+  ]
+) => Awaited<ReturnType<WriteRequests>>;
 
 /**
  * The group commit on SQLite: prepared statements on the native handle, run synchronously inside
  * one transaction, so nothing else interleaves with it and no SQL is built per commit. It makes
- * the same decisions as the portable writer, through the same WritePlan.
- *
- * With `deferSync`, the commit does not wait for the disk (`synchronous = NORMAL` for this
- * transaction only; every other write on the handle keeps FULL): the caller must sync the WAL
- * (storage/wal-sync.ts) before it tells anyone the events are stored.
+ * the same decisions as the portable writer, through the same WritePlan. It commits at the
+ * handle's `synchronous = FULL` unless told to defer the sync.
  */
-export function createSqliteWriter(
-  database: SQLite.Database,
-  { deferSync }: { deferSync: boolean },
-): SyncWriteRequests {
+export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests {
   const syncNormal = database.prepare('pragma synchronous = NORMAL');
   const syncFull = database.prepare('pragma synchronous = FULL');
   const claim = database.prepare<[string, string, string, number, number], { key: string }>(
@@ -157,8 +163,8 @@ export function createSqliteWriter(
     for (const id of insertedFilterValues) storedFilterValues.add(id);
     return outcomes;
   };
-  if (!deferSync) return commit;
-  return (requests, now, idempotencyCutoff) => {
+  return (requests, now, idempotencyCutoff, options) => {
+    if (options?.deferSync !== true) return commit(requests, now, idempotencyCutoff);
     syncNormal.run();
     try {
       return commit(requests, now, idempotencyCutoff);

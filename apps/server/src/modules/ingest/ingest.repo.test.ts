@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommitSyncPolicy } from '../../storage/sync-policy.js';
 import { createMetric, createProject, signUp, type TestProject } from '../../test/factories.js';
 import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
 import { parseFilters } from './event-input.js';
@@ -66,6 +67,33 @@ describe.runIf(DIALECTS.includes('sqlite'))('SQLite event writer', () => {
     await repo.writeRequests([request('pro')], now, 0);
     await repo.writeRequests([request('pro'), request('free')], now, 0);
     expect(await storedValues()).toEqual(['free', 'pro']);
+    await repo.close();
+  });
+
+  it('waits for the disk inside fast commits, and after a slow one leaves it to durable()', async () => {
+    // Every commit counts as slow: the first syncs inline, the next ones defer their sync.
+    const repo = createIngestRepo(ctx.storage, {
+      syncPolicy: new CommitSyncPolicy({ slowMs: -1, backgroundMs: 60_000 }),
+    });
+    const now = ctx.clock.now();
+    const events = async (): Promise<number> =>
+      Number(
+        (
+          await ctx.storage.db
+            .selectFrom('metrics')
+            .select('eventCount')
+            .where('id', '=', metric.id)
+            .executeTakeFirstOrThrow()
+        ).eventCount,
+      );
+    const before = await events();
+    await repo.writeRequests([request('pro')], now, 0);
+    expect(repo.durable?.()).toBeUndefined();
+    await repo.writeRequests([request('pro')], now, 0);
+    const syncing = repo.durable?.();
+    expect(syncing).toBeInstanceOf(Promise);
+    await syncing;
+    expect(await events()).toBe(before + 2);
     await repo.close();
   });
 });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { ErrorCode } from '../../errors.js';
 import { utcMonth } from '../../lib/time.js';
 import type { Db, Storage } from '../../storage/database.js';
+import { CommitSyncPolicy } from '../../storage/sync-policy.js';
 import { WalSync } from '../../storage/wal-sync.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
 import { type ResponseSpec, ROLLUP_LEVELS, WritePlan } from './write-plan.js';
@@ -80,27 +81,41 @@ export type WriteRequests = (
  * The event store. On SQLite, group commits run as prepared statements on the native handle, in
  * one synchronous transaction; elsewhere through Kysely. Chosen once, here.
  */
-export function createIngestRepo(storage: Storage) {
+export function createIngestRepo(
+  storage: Storage,
+  /** Where SQLite commits wait for the disk (CommitSyncPolicy's defaults unless given). */
+  options: { readonly syncPolicy?: CommitSyncPolicy } = {},
+) {
   const { db, sqlite } = storage;
   let writeRequests: WriteRequests;
-  /** Resolves once every commit made so far is on disk; undefined when a commit already is. */
-  let durable: (() => Promise<void>) | undefined;
+  /**
+   * Makes every commit made so far durable: undefined once it is, else a promise of it. The
+   * function is undefined when a commit already is durable.
+   */
+  let durable: (() => Promise<void> | undefined) | undefined;
   let wal: WalSync | undefined;
   if (sqlite === undefined) {
     writeRequests = createPortableWriter(db);
   } else {
-    const deferSync = !sqlite.memory;
-    if (deferSync) {
-      const sync = new WalSync(`${sqlite.name}-wal`);
-      wal = sync;
-      durable = () => sync.sync();
-    }
-    const write = createSqliteWriter(sqlite, { deferSync });
-    writeRequests = async (...args) => {
+    const write = createSqliteWriter(sqlite);
+    // An in-memory database has no disk to wait for: its commits are as durable as they get.
+    const sync = sqlite.memory ? undefined : new WalSync(`${sqlite.name}-wal`);
+    const policy = options.syncPolicy ?? new CommitSyncPolicy();
+    // Whether the last commit left its sync to `durable` (the group committer calls it next).
+    let unsynced = false;
+    wal = sync;
+    if (sync !== undefined) durable = () => (unsynced ? sync.sync() : undefined);
+    writeRequests = async (requests, now, idempotencyCutoff) => {
       // The handle is shared with Kysely: never nest the commit inside one of its transactions
       // (it would become a savepoint, undone if that transaction rolls back).
       while (sqlite.inTransaction) await new Promise((resolve) => setImmediate(resolve));
-      return write(...args);
+      if (sync === undefined) return write(requests, now, idempotencyCutoff);
+      unsynced = true;
+      const commit = policy.run((inline) =>
+        write(requests, now, idempotencyCutoff, { deferSync: !inline }),
+      );
+      unsynced = commit.unsynced;
+      return commit.result;
     };
   }
   return {
