@@ -15,7 +15,7 @@ import {
   startReference,
 } from './lib.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 32;
 const BATCH_SIZE = 1000;
