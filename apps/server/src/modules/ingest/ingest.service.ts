@@ -415,6 +415,29 @@ export function createIngestService(deps: {
     return outcome.events;
   }
 
+  /** Stores one event of an admitted request; the body of its 200. */
+  async function storeOne(
+    admitted: { identity: KeyIdentity; quota: number | null },
+    metricRef: string,
+    body: unknown,
+    idempotency?: { key: string; hash: string },
+  ): Promise<object | undefined> {
+    const event = await prepare(admitted.identity.projectId, metricRef, body);
+    const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
+    const outcomes = await commit(admitted, [event], idempotency, spec);
+    const [outcome] = outcomes;
+    if (outcome === undefined || !outcome.ok) {
+      throw new AppError(
+        outcome?.code ?? 'STORAGE_FAILED',
+        outcome?.detail ?? 'The event was not stored.',
+        outcome?.code === 'QUOTA_EXCEEDED'
+          ? { headers: { 'retry-after': untilNextMonth(clock.now()) } }
+          : {},
+      );
+    }
+    return responseBody(spec, outcomes);
+  }
+
   return {
     /** `POST /event/v1/{metric}`: one event, answered 200 only once it is committed. */
     async ingestOne(
@@ -425,26 +448,20 @@ export function createIngestService(deps: {
       const admitted = await admit(context, 1);
       const { identity, headers } = admitted;
       try {
+        // Most events come without an Idempotency-Key: no replay to look for, and the rate
+        // headers are the answer's only ones.
+        if (context.idempotencyKey === undefined) {
+          return { status: 200, headers, body: await storeOne(admitted, metricRef, body) };
+        }
         const reply = await idempotent(
           identity.projectId,
           context,
           () => `${metricRef}\n${fingerprintOf(body)}`,
-          async (idempotency) => {
-            const event = await prepare(identity.projectId, metricRef, body);
-            const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
-            const outcomes = await commit(admitted, [event], idempotency, spec);
-            const [outcome] = outcomes;
-            if (outcome === undefined || !outcome.ok) {
-              throw new AppError(
-                outcome?.code ?? 'STORAGE_FAILED',
-                outcome?.detail ?? 'The event was not stored.',
-                outcome?.code === 'QUOTA_EXCEEDED'
-                  ? { headers: { 'retry-after': untilNextMonth(clock.now()) } }
-                  : {},
-              );
-            }
-            return { status: 200, headers: {}, body: responseBody(spec, outcomes) };
-          },
+          async (idempotency) => ({
+            status: 200,
+            headers: {},
+            body: await storeOne(admitted, metricRef, body, idempotency),
+          }),
         );
         return { ...reply, headers: { ...headers, ...reply.headers } };
       } catch (error) {
