@@ -448,11 +448,6 @@ export function createIngestService(deps: {
       const admitted = await admit(context, 1);
       const { identity, headers } = admitted;
       try {
-        // Most events come without an Idempotency-Key: no replay to look for, and the rate
-        // headers are the answer's only ones.
-        if (context.idempotencyKey === undefined) {
-          return { status: 200, headers, body: await storeOne(admitted, metricRef, body) };
-        }
         const reply = await idempotent(
           identity.projectId,
           context,
