@@ -63,7 +63,13 @@ async function startOtherSite(): Promise<{ origin: string; close(): Promise<void
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     origin,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // The browser may hold a connection it opened ahead of a request (a preconnect): close()
+    // alone would wait for it until the server's headers timeout.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
