@@ -112,6 +112,16 @@ describe.each(DIALECTS)('ingestion fast path (%s)', (dialect) => {
     await ctx?.close();
   });
 
+  /** A metric of the project as the management API shows it (totals, event count). */
+  async function metricOf(metricId: string): Promise<{ eventCount: number; negative: number }> {
+    const response = await ctx.app.inject({
+      method: 'GET',
+      url: `/api/projects/${project.id}/metrics/${metricId}`,
+      headers: { cookie: owner.cookie },
+    });
+    return response.json().metric;
+  }
+
   /**
    * Sends the same requests in-process and over the network, each way with a fresh key of its
    * own (rate limits are per key), and expects the same answers, header for header.
@@ -313,13 +323,7 @@ describe.each(DIALECTS)('ingestion fast path (%s)', (dialect) => {
 
   it('survives clients that hang up halfway through a body, and stores nothing of it', async () => {
     const key = await createKey(ctx.app, owner, project.id, 'ingest');
-    const before = (
-      await ctx.app.inject({
-        method: 'GET',
-        url: `/api/projects/${project.id}/metrics/${metric.id}`,
-        headers: { cookie: owner.cookie },
-      })
-    ).json().metric.eventCount;
+    const before = (await metricOf(metric.id)).eventCount;
     for (let i = 0; i < 20; i++) {
       const socket = net.connect(port, '127.0.0.1');
       await new Promise((resolve) => socket.once('connect', resolve));
@@ -335,29 +339,15 @@ describe.each(DIALECTS)('ingestion fast path (%s)', (dialect) => {
       true,
     );
     expect(answer?.status).toBe(200);
-    const after = (
-      await ctx.app.inject({
-        method: 'GET',
-        url: `/api/projects/${project.id}/metrics/${metric.id}`,
-        headers: { cookie: owner.cookie },
-      })
-    ).json().metric.eventCount;
+    const after = (await metricOf(metric.id)).eventCount;
     expect(after - before).toBe(2);
   });
 
   it('stores what both paths acknowledged', async () => {
-    const before = await ctx.app.inject({
-      method: 'GET',
-      url: `/api/projects/${project.id}/metrics/${dual.id}`,
-      headers: { cookie: owner.cookie },
-    });
+    const before = await metricOf(dual.id);
     await expectSameBothWays((key) => [single('/event/v1/balance', key, { value: -1.5 })], true);
-    const after = await ctx.app.inject({
-      method: 'GET',
-      url: `/api/projects/${project.id}/metrics/${dual.id}`,
-      headers: { cookie: owner.cookie },
-    });
-    expect(after.json().metric.eventCount - before.json().metric.eventCount).toBe(2);
-    expect(after.json().metric.negative - before.json().metric.negative).toBe(3);
+    const after = await metricOf(dual.id);
+    expect(after.eventCount - before.eventCount).toBe(2);
+    expect(after.negative - before.negative).toBe(3);
   });
 });

@@ -73,6 +73,23 @@ function untilNextMonth(now: number): string {
   return String(Math.ceil((next - now) / 1000));
 }
 
+/**
+ * Throws the error a single stored-or-not event answers with, unless it was stored: its
+ * refusal's code (QUOTA_EXCEEDED with the seconds until the quota resets), or `notStored`.
+ */
+export function assertStored(
+  outcome: EventOutcome | undefined,
+  notStored: string,
+  now: number,
+): void {
+  if (outcome?.ok === true) return;
+  throw new AppError(
+    outcome?.code ?? 'STORAGE_FAILED',
+    outcome?.detail ?? notStored,
+    outcome?.code === 'QUOTA_EXCEEDED' ? { headers: { 'retry-after': untilNextMonth(now) } } : {},
+  );
+}
+
 /** The error with the rate-limit headers added, so every answer after admission carries them. */
 function withRateHeaders(error: unknown, headers: Record<string, string>): unknown {
   if (!(error instanceof AppError)) return error;
@@ -425,16 +442,7 @@ export function createIngestService(deps: {
     const event = await prepare(admitted.identity.projectId, metricRef, body);
     const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
     const outcomes = await commit(admitted, [event], idempotency, spec);
-    const [outcome] = outcomes;
-    if (outcome === undefined || !outcome.ok) {
-      throw new AppError(
-        outcome?.code ?? 'STORAGE_FAILED',
-        outcome?.detail ?? 'The event was not stored.',
-        outcome?.code === 'QUOTA_EXCEEDED'
-          ? { headers: { 'retry-after': untilNextMonth(clock.now()) } }
-          : {},
-      );
-    }
+    assertStored(outcomes[0], 'The event was not stored.', clock.now());
     return responseBody(spec, outcomes);
   }
 

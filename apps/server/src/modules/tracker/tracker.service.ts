@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { RateDecision, RateLimiter } from '../../lib/rate-limiter.js';
 import { validate } from '../../lib/validate.js';
 import { parseFilters } from '../ingest/event-input.js';
-import type { IngestService, TrackedEvent } from '../ingest/ingest.service.js';
+import { assertStored, type IngestService, type TrackedEvent } from '../ingest/ingest.service.js';
 import type { KeyIdentity, KeysService } from '../keys/keys.service.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import type { ProjectsService } from '../projects/projects.service.js';
@@ -90,13 +90,6 @@ function withHeaders(error: unknown, headers: Record<string, string>): unknown {
     headers: { ...headers, ...error.headers },
     cause: error,
   });
-}
-
-/** Seconds until the monthly quota resets: the start of the next UTC month. */
-function untilNextMonth(now: number): string {
-  const date = new Date(now);
-  const next = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
-  return String(Math.ceil((next - now) / 1000));
 }
 
 export function createTrackerService(deps: {
@@ -252,16 +245,7 @@ export function createTrackerService(deps: {
         remember(state, visitor.memo);
       }
     }
-    const [outcome] = outcomes;
-    if (outcome === undefined || !outcome.ok) {
-      throw new AppError(
-        outcome?.code ?? 'STORAGE_FAILED',
-        outcome?.detail ?? 'The page view was not stored.',
-        outcome?.code === 'QUOTA_EXCEEDED'
-          ? { headers: { 'retry-after': untilNextMonth(now) } }
-          : {},
-      );
-    }
+    assertStored(outcomes[0], 'The page view was not stored.', now);
   }
 
   return {
