@@ -162,6 +162,9 @@ for (const dialect of DIALECTS) {
       });
       const stop = new AbortController();
       let answered = 0;
+      // Set at the last answer: batches sent after it wait for `atLast`, so at most the one
+      // already in flight then can still get through, however long `atLast` takes.
+      let last: Promise<void> | undefined;
       return runImport({
         file: csv,
         format: 'csv',
@@ -173,11 +176,15 @@ for (const dialect of DIALECTS) {
         target: `project:${project.id}`,
         keepRejects: 20,
         send: async (events, idempotencyKey, signal) => {
+          if (last !== undefined) await last;
           const answer = await client.captureBatch(events, { idempotencyKey, signal });
           answered += 1;
           if (answered === options.answers) {
             if (options.atLast === undefined) stop.abort();
-            else await options.atLast();
+            else {
+              last = options.atLast();
+              await last;
+            }
           }
           return answer;
         },
