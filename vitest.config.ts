@@ -44,6 +44,10 @@ export default defineConfig({
     // More only adds contention. Capped so PostgreSQL pools stay within its max_connections.
     maxWorkers: Math.min(availableParallelism() + 1, 8),
     sequence: { sequencer: SlowFirstSequencer },
+    // Every test signs users up and in: at the default scrypt cost (2^15, up to 160 ms a hash on
+    // a busy 2-core machine) that was a fifth of the suite's CPU. Hashing at each cost is tested
+    // on its own (lib/passwords.test.ts, accounts.test.ts).
+    env: { MEASURELY_PASSWORD_HASH_COST: '12' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

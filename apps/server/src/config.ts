@@ -24,6 +24,8 @@ export interface Config {
   readonly allowSignup: boolean;
   readonly cookieSecure: boolean;
   readonly sessionTtlMs: number;
+  /** log2 of scrypt's N for new password hashes (existing hashes keep their own). */
+  readonly passwordHashCost: number;
   readonly ingest: {
     /** Events per second per API key (token bucket refilled at this rate, burst of one second). */
     readonly rateLimitPerSecond: number;
@@ -93,6 +95,10 @@ export const ENV_VARS = {
     help: 'true to mark the session cookie Secure (serve over HTTPS).',
   },
   MEASURELY_SESSION_TTL_DAYS: { default: '30', help: 'Days a session lasts without use.' },
+  MEASURELY_PASSWORD_HASH_COST: {
+    default: '15',
+    help: 'log2 of scrypt N for new password hashes (12–20; each step doubles time and memory: 15 is 32 MiB). Existing hashes keep theirs.',
+  },
   MEASURELY_RATE_LIMIT: {
     default: '1000',
     help: 'Events per second per API key (burst of one second); a project can set its own.',
@@ -196,6 +202,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     allowSignup: bool('MEASURELY_ALLOW_SIGNUP'),
     cookieSecure: bool('MEASURELY_COOKIE_SECURE'),
     sessionTtlMs: int('MEASURELY_SESSION_TTL_DAYS', 1, 3650) * 86_400_000,
+    passwordHashCost: int('MEASURELY_PASSWORD_HASH_COST', 12, 20),
     ingest: {
       rateLimitPerSecond: int('MEASURELY_RATE_LIMIT', 1, 100_000_000),
       monthlyEventQuota: int('MEASURELY_MONTHLY_EVENT_QUOTA', 0, Number.MAX_SAFE_INTEGER),

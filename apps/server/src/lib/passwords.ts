@@ -1,8 +1,10 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
-// scrypt N=2^15, r=8, p=1: 32 MiB and ~50 ms a hash on a small server. Parameters are stored with
-// each hash, so raising them later re-hashes nobody and breaks nobody.
-const COST = 2 ** 15;
+// scrypt N=2^15, r=8, p=1 by default: 32 MiB and 50–150 ms a hash on a small server
+// (MEASURELY_PASSWORD_HASH_COST sets log2 N). Parameters are stored with each hash, so changing
+// them later re-hashes nobody and breaks nobody.
+/** log2 of scrypt's N when none is configured. */
+export const DEFAULT_HASH_COST = 15;
 const BLOCK_SIZE = 8;
 const PARALLELISM = 1;
 const KEY_LENGTH = 32;
@@ -19,13 +21,17 @@ function derive(password: string, salt: Buffer, n: number, r: number, p: number)
   });
 }
 
-/** Hashes a password as `scrypt$N$r$p$salt$hash` (base64url). */
-export async function hashPassword(password: string): Promise<string> {
+/** Hashes a password as `scrypt$N$r$p$salt$hash` (base64url), with N = 2^cost. */
+export async function hashPassword(
+  password: string,
+  cost: number = DEFAULT_HASH_COST,
+): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, COST, BLOCK_SIZE, PARALLELISM);
+  const n = 2 ** cost;
+  const key = await derive(password, salt, n, BLOCK_SIZE, PARALLELISM);
   return [
     'scrypt',
-    COST,
+    n,
     BLOCK_SIZE,
     PARALLELISM,
     salt.toString('base64url'),
@@ -47,11 +53,22 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-let dummyHash: Promise<string> | undefined;
+/** One hash per cost, made once: what an unknown e-mail's sign-in is checked against. */
+const dummyHashes = new Map<number, Promise<string>>();
 
-/** Spends the time of a real verification, so unknown e-mails cannot be told apart by timing. */
-export async function verifyNothing(password: string): Promise<false> {
-  dummyHash ??= hashPassword('measurely-timing-equaliser');
-  await verifyPassword(password, await dummyHash);
+/**
+ * Spends the time of a real verification at the cost new hashes are made with, so unknown
+ * e-mails cannot be told apart by timing.
+ */
+export async function verifyNothing(
+  password: string,
+  cost: number = DEFAULT_HASH_COST,
+): Promise<false> {
+  let dummy = dummyHashes.get(cost);
+  if (dummy === undefined) {
+    dummy = hashPassword('measurely-timing-equaliser', cost);
+    dummyHashes.set(cost, dummy);
+  }
+  await verifyPassword(password, await dummy);
   return false;
 }

@@ -84,7 +84,7 @@ export function createAccountsService(deps: {
         id: newId(),
         email: body.email,
         name: body.name?.trim() || body.email.split('@')[0] || body.email,
-        passwordHash: await hashPassword(body.password),
+        passwordHash: await hashPassword(body.password, config.passwordHashCost),
         createdAt: now,
         updatedAt: now,
       });
@@ -123,7 +123,7 @@ export function createAccountsService(deps: {
       const row = await repo.findUserByEmail(email);
       const ok =
         row === undefined
-          ? await verifyNothing(input.password)
+          ? await verifyNothing(input.password, config.passwordHashCost)
           : await verifyPassword(input.password, row.passwordHash);
       if (row === undefined || !ok) {
         throw new AppError('INVALID_CREDENTIALS', 'The e-mail or the password is wrong.');
@@ -191,7 +191,7 @@ export function createAccountsService(deps: {
       }
       await repo.updateUser(
         row.id,
-        { passwordHash: await hashPassword(body.password) },
+        { passwordHash: await hashPassword(body.password, config.passwordHashCost) },
         clock.now(),
       );
       await repo.deleteSessionsOf(row.id);
@@ -230,7 +230,7 @@ export function createAccountsService(deps: {
       await attempts.reset(accountKey);
       await repo.updateUser(
         userId,
-        { passwordHash: await hashPassword(body.newPassword) },
+        { passwordHash: await hashPassword(body.newPassword, config.passwordHashCost) },
         clock.now(),
       );
       await repo.deleteSessionsOf(

@@ -20,6 +20,25 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('hashes passwords at the configured scrypt cost', async () => {
+      const dearer = await createTestApp(dialect, { env: { MEASURELY_PASSWORD_HASH_COST: '13' } });
+      try {
+        const { user } = await signUp(dearer.app, { password: 'long enough pw' });
+        const row = await dearer.storage.db
+          .selectFrom('users')
+          .select('passwordHash')
+          .where('id', '=', user.id)
+          .executeTakeFirstOrThrow();
+        expect(row.passwordHash.split('$').slice(0, 4)).toEqual(['scrypt', '8192', '8', '1']);
+        const login = await call(dearer.app, 'POST', '/api/auth/login', {
+          body: { email: user.email, password: 'long enough pw' },
+        });
+        expect(login.statusCode, login.body).toBe(200);
+      } finally {
+        await dearer.close();
+      }
+    });
+
     it('makes the first account the instance admin and no other', async () => {
       const first = await signUp(ctx.app);
       const second = await signUp(ctx.app);
