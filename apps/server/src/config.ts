@@ -24,7 +24,7 @@ export interface Config {
   readonly allowSignup: boolean;
   readonly cookieSecure: boolean;
   readonly sessionTtlMs: number;
-  /** log2 of scrypt's N for new password hashes (existing hashes keep their own). */
+  /** log2 of scrypt's N for new password hashes (older ones are remade at their next sign-in). */
   readonly passwordHashCost: number;
   readonly ingest: {
     /** Events per second per API key (token bucket refilled at this rate, burst of one second). */
@@ -97,7 +97,7 @@ export const ENV_VARS = {
   MEASURELY_SESSION_TTL_DAYS: { default: '30', help: 'Days a session lasts without use.' },
   MEASURELY_PASSWORD_HASH_COST: {
     default: '15',
-    help: 'log2 of scrypt N for new password hashes (12–20; each step doubles time and memory: 15 is 32 MiB). Existing hashes keep theirs.',
+    help: 'log2 of scrypt N for new password hashes (12–20; each step doubles time and memory: 15 is 32 MiB). Older hashes are remade at the next sign-in.',
   },
   MEASURELY_RATE_LIMIT: {
     default: '1000',

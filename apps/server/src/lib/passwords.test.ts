@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HASH_COST, hashPassword, verifyNothing, verifyPassword } from './passwords.js';
+import {
+  DEFAULT_HASH_COST,
+  hashPassword,
+  needsRehash,
+  verifyNothing,
+  verifyPassword,
+} from './passwords.js';
 
 describe('password hashes', () => {
   it('are scrypt at N = 2^15 unless told otherwise, with their parameters and a fresh salt', async () => {
@@ -25,6 +31,15 @@ describe('password hashes', () => {
       expect(await verifyPassword('pa\u0308ssword', hash)).toBe(true);
       expect(await verifyPassword('password', hash)).toBe(false);
     }
+  });
+
+  it('need remaking when made at another cost or with another scheme', async () => {
+    const hash = await hashPassword('pw', 12);
+    expect(needsRehash(hash, 12)).toBe(false);
+    expect(needsRehash(hash, 13)).toBe(true);
+    expect(needsRehash(hash)).toBe(true);
+    expect(needsRehash(hash.replace('$8$1$', '$16$1$'), 12)).toBe(true);
+    expect(needsRehash('bcrypt$12$abc', 12)).toBe(true);
   });
 
   it('refuse what is not one of their own', async () => {

@@ -2,7 +2,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 // scrypt N=2^15, r=8, p=1 by default: 32 MiB and 50–150 ms a hash on a small server
 // (MEASURELY_PASSWORD_HASH_COST sets log2 N). Parameters are stored with each hash, so changing
-// them later re-hashes nobody and breaks nobody.
+// them breaks nobody; a hash is remade at the new cost when its owner next signs in.
 /** log2 of scrypt's N when none is configured. */
 export const DEFAULT_HASH_COST = 15;
 const BLOCK_SIZE = 8;
@@ -51,6 +51,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
     Number(p),
   );
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * True when a stored hash was made with other parameters than new ones would be (another cost,
+ * or another scheme): the password, once verified, should be hashed again.
+ */
+export function needsRehash(stored: string, cost: number = DEFAULT_HASH_COST): boolean {
+  const [scheme, n, r, p] = stored.split('$');
+  return (
+    scheme !== 'scrypt' ||
+    Number(n) !== 2 ** cost ||
+    Number(r) !== BLOCK_SIZE ||
+    Number(p) !== PARALLELISM
+  );
 }
 
 /** One hash per cost, made once: what an unknown e-mail's sign-in is checked against. */

@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../lib/clock.js';
 import type { CounterStore } from '../../lib/counter-store.js';
-import { hashPassword, verifyNothing, verifyPassword } from '../../lib/passwords.js';
+import { hashPassword, needsRehash, verifyNothing, verifyPassword } from '../../lib/passwords.js';
 import { generateSessionToken, newId, sha256Hex } from '../../lib/tokens.js';
 import { validate } from '../../lib/validate.js';
 import type { UserRow } from '../../storage/schema.js';
@@ -129,6 +129,14 @@ export function createAccountsService(deps: {
         throw new AppError('INVALID_CREDENTIALS', 'The e-mail or the password is wrong.');
       }
       await attempts.reset(accountKey);
+      // Made at another cost (MEASURELY_PASSWORD_HASH_COST changed since): remade at this one.
+      if (needsRehash(row.passwordHash, config.passwordHashCost)) {
+        await repo.updateUser(
+          row.id,
+          { passwordHash: await hashPassword(input.password, config.passwordHashCost) },
+          clock.now(),
+        );
+      }
       return startSession(row);
     },
 

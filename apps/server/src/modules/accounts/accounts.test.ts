@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword, verifyPassword } from '../../lib/passwords.js';
 import { call, signUp, uniqueEmail } from '../../test/factories.js';
 import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+
+async function hashOf(ctx: TestContext, userId: string): Promise<string> {
+  const row = await ctx.storage.db
+    .selectFrom('users')
+    .select('passwordHash')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return row.passwordHash;
+}
 
 for (const dialect of DIALECTS) {
   describe(`accounts [${dialect}]`, () => {
@@ -24,16 +34,34 @@ for (const dialect of DIALECTS) {
       const dearer = await createTestApp(dialect, { env: { MEASURELY_PASSWORD_HASH_COST: '13' } });
       try {
         const { user } = await signUp(dearer.app, { password: 'long enough pw' });
-        const row = await dearer.storage.db
-          .selectFrom('users')
-          .select('passwordHash')
-          .where('id', '=', user.id)
-          .executeTakeFirstOrThrow();
-        expect(row.passwordHash.split('$').slice(0, 4)).toEqual(['scrypt', '8192', '8', '1']);
+        expect((await hashOf(dearer, user.id)).split('$').slice(0, 4)).toEqual([
+          'scrypt',
+          '8192',
+          '8',
+          '1',
+        ]);
         const login = await call(dearer.app, 'POST', '/api/auth/login', {
           body: { email: user.email, password: 'long enough pw' },
         });
         expect(login.statusCode, login.body).toBe(200);
+
+        // A hash made at another cost (before the setting changed) still signs in, and is
+        // remade at the configured cost; a failed sign-in leaves it as it is.
+        const older = await hashPassword('long enough pw', 12);
+        const users = dearer.storage.db.updateTable('users').where('id', '=', user.id);
+        await users.set({ passwordHash: older }).execute();
+        const wrong = await call(dearer.app, 'POST', '/api/auth/login', {
+          body: { email: user.email, password: 'not the password' },
+        });
+        expect(wrong.statusCode).toBe(401);
+        expect(await hashOf(dearer, user.id)).toBe(older);
+        const again = await call(dearer.app, 'POST', '/api/auth/login', {
+          body: { email: user.email, password: 'long enough pw' },
+        });
+        expect(again.statusCode, again.body).toBe(200);
+        const remade = await hashOf(dearer, user.id);
+        expect(remade.split('$').slice(0, 4)).toEqual(['scrypt', '8192', '8', '1']);
+        expect(await verifyPassword('long enough pw', remade)).toBe(true);
       } finally {
         await dearer.close();
       }
