@@ -51,7 +51,9 @@ export function createAccountsService(deps: {
   attempts: CounterStore;
 }) {
   const { repo, config, clock, attempts } = deps;
-  const { login } = config;
+  const { login, passwordHashCost } = config;
+  /** A new hash of a password, at the configured cost. */
+  const hash = (password: string): Promise<string> => hashPassword(password, passwordHashCost);
 
   async function throttle(key: string, limit: number): Promise<void> {
     const window = await attempts.get(key);
@@ -84,7 +86,7 @@ export function createAccountsService(deps: {
         id: newId(),
         email: body.email,
         name: body.name?.trim() || body.email.split('@')[0] || body.email,
-        passwordHash: await hashPassword(body.password, config.passwordHashCost),
+        passwordHash: await hash(body.password),
         createdAt: now,
         updatedAt: now,
       });
@@ -123,19 +125,15 @@ export function createAccountsService(deps: {
       const row = await repo.findUserByEmail(email);
       const ok =
         row === undefined
-          ? await verifyNothing(input.password, config.passwordHashCost)
+          ? await verifyNothing(input.password, passwordHashCost)
           : await verifyPassword(input.password, row.passwordHash);
       if (row === undefined || !ok) {
         throw new AppError('INVALID_CREDENTIALS', 'The e-mail or the password is wrong.');
       }
       await attempts.reset(accountKey);
       // Made at another cost (MEASURELY_PASSWORD_HASH_COST changed since): remade at this one.
-      if (needsRehash(row.passwordHash, config.passwordHashCost)) {
-        await repo.updateUser(
-          row.id,
-          { passwordHash: await hashPassword(input.password, config.passwordHashCost) },
-          clock.now(),
-        );
+      if (needsRehash(row.passwordHash, passwordHashCost)) {
+        await repo.updateUser(row.id, { passwordHash: await hash(input.password) }, clock.now());
       }
       return startSession(row);
     },
@@ -197,11 +195,7 @@ export function createAccountsService(deps: {
           'This reset link is unknown, already used or expired; ask for a new one.',
         );
       }
-      await repo.updateUser(
-        row.id,
-        { passwordHash: await hashPassword(body.password, config.passwordHashCost) },
-        clock.now(),
-      );
+      await repo.updateUser(row.id, { passwordHash: await hash(body.password) }, clock.now());
       await repo.deleteSessionsOf(row.id);
       return startSession(row);
     },
@@ -236,11 +230,7 @@ export function createAccountsService(deps: {
         throw new AppError('PASSWORD_INCORRECT', 'The current password is wrong.');
       }
       await attempts.reset(accountKey);
-      await repo.updateUser(
-        userId,
-        { passwordHash: await hashPassword(body.newPassword, config.passwordHashCost) },
-        clock.now(),
-      );
+      await repo.updateUser(userId, { passwordHash: await hash(body.newPassword) }, clock.now());
       await repo.deleteSessionsOf(
         userId,
         currentSessionToken === undefined ? undefined : sha256Hex(currentSessionToken),
