@@ -1,6 +1,8 @@
 // The JSON the server sends and accepts, written from the route schemas in
 // apps/server/src/modules/*/*.schemas.ts (and GET /api/openapi.json). Keep them in step.
 
+import type { Amounts } from '@measurely/sdk';
+
 /** ISO 8601 date-time in UTC, as the server writes it. */
 export type IsoDateTime = string;
 
@@ -176,68 +178,15 @@ export const RANGE_PRESETS = [
 ] as const;
 export type RangePreset = (typeof RANGE_PRESETS)[number];
 
-/** A bucket's amounts; which fields are present depends on the metric's type. */
-export interface Amounts {
-  sum?: number;
-  positive?: number;
-  negative?: number;
-  net?: number;
-  mean?: number | null;
-  count: number;
-}
-
-export interface Bucket extends Amounts {
-  start: IsoDateTime;
-}
-
-export type MetricBrief = Pick<
-  Metric,
-  'id' | 'name' | 'type' | 'unit' | 'positiveName' | 'negativeName'
->;
-
-export interface SeriesResponse {
-  metric: MetricBrief;
-  from: IsoDateTime;
-  to: IsoDateTime;
-  granularity: Granularity;
-  tz: string;
-  filters: Record<string, string>;
-  buckets: Array<Bucket & { cumulative: number | null }>;
-  summary: {
-    value: number | null;
-    total: Amounts & { exact: Record<string, string> };
-    previous: Amounts & { from: IsoDateTime; to: IsoDateTime; value: number | null };
-    change: number | null;
-    allTime: Amounts & { exact: Record<string, string> };
-    before: Amounts & { value: number | null };
-  };
-  previousBuckets: Bucket[];
-  groupBy?: string;
-  groups?: Array<{
-    value: string | null;
-    other: boolean;
-    values?: number;
-    total: Amounts;
-    buckets: Bucket[];
-  }>;
-}
-
-export interface BreakdownResponse {
-  metric: MetricBrief;
-  by: string;
-  from: IsoDateTime;
-  to: IsoDateTime;
-  tz: string;
-  filters: Record<string, string>;
-  total: Amounts;
-  values: Array<Amounts & { value: string; share: number | null }>;
-  other: (Amounts & { values: number; share: number | null }) | null;
-  withoutKey: Amounts & { share: number | null };
-}
-
-export interface FiltersResponse {
-  keys: Array<{ key: string; values: string[] }>;
-}
+// The query answers' shapes are the SDK's (the same API, read by the same types).
+export type {
+  Amounts,
+  BreakdownResponse,
+  Bucket,
+  FiltersResponse,
+  MetricBrief,
+  SeriesResponse,
+} from '@measurely/sdk';
 
 export interface OverviewMetric extends Metric {
   today: Amounts;
