@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { DEFAULT_HASH_COST } from './lib/passwords.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -96,7 +97,7 @@ export const ENV_VARS = {
   },
   MEASURELY_SESSION_TTL_DAYS: { default: '30', help: 'Days a session lasts without use.' },
   MEASURELY_PASSWORD_HASH_COST: {
-    default: '15',
+    default: String(DEFAULT_HASH_COST),
     help: 'log2 of scrypt N for new password hashes (12–20; each step doubles time and memory: 15 is 32 MiB). Older hashes are remade at the next sign-in.',
   },
   MEASURELY_RATE_LIMIT: {
