@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
@@ -11,10 +10,11 @@ import { MemoryRateLimiter, type RateLimiter } from './lib/rate-limiter.js';
 import { requestIdOf } from './lib/request-id.js';
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
-import { createIngestFastPath } from './modules/ingest/ingest.fast-path.js';
+import { createIngestExchange } from './modules/ingest/ingest.fast-path.js';
 import { createIngestRepo } from './modules/ingest/ingest.repo.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { createIngestService } from './modules/ingest/ingest.service.js';
+import { attachIngestWire } from './modules/ingest/ingest.wire.js';
 import { keyIdentityRoutes } from './modules/keys/key-identity.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
@@ -193,25 +193,17 @@ async function assembleApp(
   await app.register(trackerRoutes, { tracker });
   await app.register(webPlugin);
 
-  // Ingestion's hot path skips the framework's per-request work; whatever it does not recognise
-  // (and, once closing, everything) goes on to Fastify as before.
+  // Ingestion's hot path is read off the socket, before Node's HTTP machinery and the framework;
+  // whatever it does not take (and, once closing, everything) goes on to Fastify as before.
   let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  const fastPath = createIngestFastPath({
-    ingest,
+  const wire = attachIngestWire(app.server, {
+    exchange: createIngestExchange({ ingest, log: app.log }),
     bodyLimit: config.bodyLimitBytes,
-    log: app.log,
     closing: () => closing,
   });
-  const [framework] = app.server.listeners('request') as Array<
-    (request: IncomingMessage, response: ServerResponse) => void
-  >;
-  if (framework === undefined) throw new Error('the HTTP server has no request listener');
-  app.server.removeListener('request', framework);
-  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (!fastPath(request, response)) framework(request, response);
+  app.addHook('preClose', async () => {
+    closing = true;
+    wire.closeIdle();
   });
   return app;
 }

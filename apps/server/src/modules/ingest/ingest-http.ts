@@ -4,7 +4,7 @@ import { AppError } from '../../errors.js';
 import type { IngestContext } from './ingest.service.js';
 import { markOverlongNumbers } from './json-numbers.js';
 
-/** What both ways into ingestion (the Fastify routes and the fast path) share over HTTP. */
+/** What both ways into ingestion (the Fastify routes and the socket reader's exchange) share over HTTP. */
 
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',

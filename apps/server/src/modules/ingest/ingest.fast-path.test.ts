@@ -42,7 +42,7 @@ function comparable(headers: Record<string, unknown>): Record<string, string> {
   );
 }
 
-/** Over a real socket, through the server's request listener (and so the fast path). */
+/** Over a real socket, through the socket reader (ingest.wire.ts) for what it takes. */
 function overNetwork(port: number, sent: Sent): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = http.request(

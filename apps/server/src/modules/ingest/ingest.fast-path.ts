@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
 import { answerableError } from '../../plugins/error-handler.js';
@@ -24,6 +24,8 @@ const JSON_TYPES: ReadonlySet<string> = new Set([
   'text/plain; charset=utf-8',
   'text/plain;charset=utf-8',
 ]);
+const JSON_TYPE = 'application/json; charset=utf-8';
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 /** The router's limit on a path segment (find-my-way's maxParamLength). */
 const MAX_SEGMENT = 100;
 
@@ -50,88 +52,85 @@ export function recognise(
   return { metric: route?.[1] !== undefined && segment === 'batch' ? undefined : segment };
 }
 
+/** An ingestion request's answer, ready to be written: status, headers and JSON body. */
+export interface IngestAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | number>>;
+  readonly body: string;
+}
+
 /**
  * Ingestion without the web framework's per-request machinery (routing, request and reply
- * objects, hooks, a child logger, serialisers): the request listener of the HTTP server hands
- * over the requests this recognises from their headers alone, and everything else — another
- * method, a percent-encoded or over-long path, a query string, a chunked or over-large body, an
- * unusual content type, a server shutting down — to Fastify, whose ingestion routes call the
- * same service with the same parsing and answer the same way (fast-path.test.ts sends every case
- * both ways and compares). See docs/decisions/0014-ingestion-fast-path.md.
+ * objects, hooks, a child logger, serialisers): given a request recognise() took, its headers and
+ * its body as text, the answer — the same status, headers (request id, CORS, rate limits,
+ * `Idempotent-Replayed`, `Retry-After`) and body as the Fastify routes give, problem+json for
+ * errors with the 5xx logged with the request id. It never rejects. The connections of
+ * ingest.wire.ts write it; the Fastify routes, which call the same service with the same parsing,
+ * answer everything else (fast-path.test.ts sends every case both ways and compares). See
+ * docs/decisions/0014-ingestion-fast-path.md.
  */
-export function createIngestFastPath(deps: {
+export function createIngestExchange(deps: {
   ingest: IngestService;
-  bodyLimit: number;
   log: FastPathLogger;
-  /** True once the server is closing: Fastify then answers 503. */
-  closing: () => boolean;
-}): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const { ingest, bodyLimit, log, closing } = deps;
+}): (
+  metric: string | undefined,
+  headers: IncomingHttpHeaders,
+  text: string,
+) => Promise<IngestAnswer> {
+  const { ingest, log } = deps;
 
-  function answer(
-    request: IncomingMessage,
-    response: ServerResponse,
+  /** The answer with its headers: the request id, CORS for browsers, the reply's own, the body's. */
+  function answerOf(
+    headers: IncomingHttpHeaders,
     requestId: string,
-    reply: IngestReply,
-  ): void {
-    const body = JSON.stringify(reply.body);
-    response.writeHead(reply.status, {
-      'x-request-id': requestId,
-      ...corsHeadersFor(request.headers),
-      ...reply.headers,
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    });
-    response.end(body);
+    status: number,
+    own: Readonly<Record<string, string>> | undefined,
+    type: string,
+    body: string,
+  ): IngestAnswer {
+    return {
+      status,
+      headers: {
+        'x-request-id': requestId,
+        ...corsHeadersFor(headers),
+        ...own,
+        'content-type': type,
+        'content-length': Buffer.byteLength(body),
+      },
+      body,
+    };
   }
 
-  function fail(
-    request: IncomingMessage,
-    response: ServerResponse,
-    requestId: string,
-    error: unknown,
-  ): void {
+  function answer(headers: IncomingHttpHeaders, requestId: string, reply: IngestReply) {
+    const body = JSON.stringify(reply.body);
+    return answerOf(headers, requestId, reply.status, reply.headers, JSON_TYPE, body);
+  }
+
+  function fail(headers: IncomingHttpHeaders, requestId: string, error: unknown): IngestAnswer {
     // The request's child logger only for what is logged (a 5xx), not for every refusal.
     const known = answerableError(error, {
       error: (details, message) => log.child({ requestId }).error(details, message),
     });
     const body = JSON.stringify(toProblem(known, requestId));
-    response.writeHead(known.status, {
-      'x-request-id': requestId,
-      ...corsHeadersFor(request.headers),
-      ...known.headers,
-      'content-type': 'application/problem+json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    });
-    response.end(body);
+    return answerOf(headers, requestId, known.status, known.headers, PROBLEM_TYPE, body);
   }
 
-  return (request, response) => {
-    const route = recognise(request, bodyLimit);
-    if (route === undefined || closing()) return false;
-    const { headers } = request;
+  return (metric, headers, text) => {
     const requestId = requestIdOf(headers);
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const text = chunks.length === 1 ? String(chunks[0]) : Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      try {
-        body = parseIngestBody(text);
-      } catch (error) {
-        fail(request, response, requestId, error);
-        return;
-      }
+    let pending: Promise<IngestReply>;
+    try {
+      const body = parseIngestBody(text);
       const context = ingestContextOf(headers);
-      const pending =
-        route.metric === undefined
+      pending =
+        metric === undefined
           ? ingest.ingestBatch(context, body)
-          : ingest.ingestOne(context, route.metric, body);
-      pending.then(
-        (reply) => answer(request, response, requestId, reply),
-        (error: unknown) => fail(request, response, requestId, error),
-      );
-    });
-    return true;
+          : ingest.ingestOne(context, metric, body);
+    } catch (error) {
+      return Promise.resolve(fail(headers, requestId, error));
+    }
+    return pending.then(
+      (reply) => answer(headers, requestId, reply),
+      (error: unknown) => fail(headers, requestId, error),
+    );
   };
 }

@@ -1,0 +1,355 @@
+import { type IncomingHttpHeaders, type Server, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type IngestAnswer, recognise } from './ingest.fast-path.js';
+
+/** The longest request head (request line and headers) read here: Node's default limit. */
+const MAX_HEAD_BYTES = 16_384;
+/** The most header lines a request taken here may have. */
+const MAX_HEADER_LINES = 64;
+/** Unread bytes a client may send ahead of its answer before reading pauses. */
+const PIPELINE_BYTES = 65_536;
+/** How often connections are checked against the server's timeouts, in ms. */
+const SWEEP_MS = 1_000;
+const END_OF_HEAD = Buffer.from('\r\n\r\n', 'latin1');
+
+/** Printable ASCII, tab and the line breaks that separate lines: anything else is handed off. */
+const HEAD_CHARACTERS = /^[\t\r\n\x20-\x7e]*$/;
+const REQUEST_LINE = /^POST (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+/** RFC 9110 field-name (a token), optional whitespace, the value without trailing whitespace. */
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*(.*?)[\t ]*$/;
+/** Headers whose presence needs Node's own handling (RFC 9112 §6, §9.6, §9.9; RFC 9110 §10.1.1). */
+const HANDED_OFF_HEADERS: ReadonlySet<string> = new Set(['transfer-encoding', 'expect', 'upgrade']);
+const DIGITS = /^\d{1,15}$/;
+
+/** What answers an ingestion request read here (ingest.fast-path.ts's exchange). */
+export type IngestExchange = (
+  metric: string | undefined,
+  headers: IncomingHttpHeaders,
+  text: string,
+) => Promise<IngestAnswer>;
+
+interface Recognised {
+  readonly metric: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  /** Bytes of the head, its blank line included. */
+  readonly headBytes: number;
+  readonly bodyBytes: number;
+  readonly keepAlive: boolean;
+}
+
+export interface IngestWire {
+  /** Connections read here right now (for tests). */
+  readonly size: number;
+  /** Ends every connection not in the middle of a request; the others end after their answer. */
+  closeIdle(): void;
+  /** Destroys every connection read here. */
+  destroyAll(): void;
+}
+
+/**
+ * Reads ingestion requests straight off the HTTP server's sockets, without Node's HTTP machinery
+ * (the parser's callbacks, request and response streams, header objects and their checks), which
+ * costs more per request than storing the event does. See
+ * docs/decisions/0016-ingestion-read-off-the-socket.md.
+ *
+ * Every connection the server accepts starts here. A request is taken only when its head is
+ * unremarkable — `POST` to an ingestion route over HTTP/1.1, printable ASCII only, well-formed
+ * header lines, one Host, one `Content-Length` within the body limit, a JSON content type, no
+ * Transfer-Encoding, Expect or Upgrade, no repeated header — and the server is not closing. At the
+ * first request that is anything else, the connection is handed to Node's HTTP server with every
+ * unread byte, for the rest of its life: the framework then answers it (and any error in it)
+ * exactly as it would have. A connection answers its requests in order, one at a time.
+ *
+ * The server's `keepAliveTimeout`, `headersTimeout` and `requestTimeout` apply to connections read
+ * here as Node applies them; `closeIdleConnections()` and `closeAllConnections()` reach them too.
+ */
+export function attachIngestWire(
+  server: Server,
+  options: {
+    readonly exchange: IngestExchange;
+    readonly bodyLimit: number;
+    /** True once the server is closing: requests then go to the framework (which answers 503). */
+    readonly closing: () => boolean;
+  },
+): IngestWire {
+  const { exchange, bodyLimit, closing } = options;
+  const listeners = server.listeners('connection') as Array<(socket: Socket) => void>;
+  if (listeners.length === 0) throw new Error('the HTTP server has no connection listener');
+  const connections = new Set<WireConnection>();
+
+  function handOff(socket: Socket, unread: Buffer | undefined): void {
+    socket.pause();
+    if (unread !== undefined) socket.unshift(unread);
+    for (const listener of listeners) listener.call(server, socket);
+    // Node's parser now reads the socket; the unread bytes reach it first, on the next tick,
+    // before the socket is read again.
+    socket.resume();
+  }
+
+  class WireConnection {
+    #unread: Buffer | undefined;
+    #busy = false;
+    #paused = false;
+    #peerEnded = false;
+    #done = false;
+    /** Bytes the request at the head of the unread ones needs in all, once its head is read. */
+    #awaiting = 0;
+    /** Pieces of that request's body received since, not yet joined to the unread bytes. */
+    #pieces: Buffer[] = [];
+    #pieceBytes = 0;
+    /** When the connection last became idle, or its current request began (performance.now()). */
+    #since = performance.now();
+
+    constructor(readonly socket: Socket) {
+      connections.add(this);
+      socket.on('data', this.#onData);
+      socket.on('end', this.#onEnd);
+      socket.on('error', this.#onError);
+      socket.on('close', this.#onClose);
+    }
+
+    get idle(): boolean {
+      return !this.#busy && this.#unread === undefined;
+    }
+
+    #onData = (chunk: Buffer): void => {
+      if (this.#done) return;
+      if (this.#unread === undefined) {
+        this.#unread = chunk;
+        this.#since = performance.now();
+      } else if (this.#awaiting > 0) {
+        // A body still arriving: its pieces are joined once, when it is complete.
+        this.#pieces.push(chunk);
+        this.#pieceBytes += chunk.length;
+        if (this.#unread.length + this.#pieceBytes < this.#awaiting) return;
+        this.#unread = Buffer.concat([this.#unread, ...this.#pieces]);
+        this.#pieces = [];
+        this.#pieceBytes = 0;
+      } else {
+        this.#unread = Buffer.concat([this.#unread, chunk]);
+      }
+      if (!this.#busy) {
+        this.#next();
+      } else if (this.#unread.length > PIPELINE_BYTES && !this.#paused) {
+        this.#paused = true;
+        this.socket.pause();
+      }
+    };
+
+    #onEnd = (): void => {
+      this.#peerEnded = true;
+      if (!this.#busy) this.#finish();
+    };
+
+    #onError = (): void => {
+      this.socket.destroy();
+    };
+
+    #onClose = (): void => {
+      this.#done = true;
+      this.#unread = undefined;
+      this.#pieces = [];
+      connections.delete(this);
+    };
+
+    /** Takes the request at the head of the unread bytes, if it is complete. */
+    #next(): void {
+      const unread = this.#unread;
+      if (unread === undefined) {
+        if (this.#peerEnded) this.#finish();
+        return;
+      }
+      const headEnd = unread.indexOf(END_OF_HEAD);
+      if (headEnd < 0) {
+        if (unread.length > MAX_HEAD_BYTES) this.#handOff();
+        else if (this.#peerEnded) this.#finish();
+        return;
+      }
+      const request = headEnd + 4 > MAX_HEAD_BYTES ? undefined : readHead(unread, headEnd);
+      if (request === undefined || closing()) {
+        this.#handOff();
+        return;
+      }
+      const end = request.headBytes + request.bodyBytes;
+      if (unread.length < end) {
+        this.#awaiting = end;
+        if (this.#peerEnded) this.#finish();
+        return;
+      }
+      this.#awaiting = 0;
+      const text = unread.toString('utf8', request.headBytes, end);
+      this.#unread = unread.length === end ? undefined : unread.subarray(end);
+      this.#busy = true;
+      exchange(request.metric, request.headers, text).then(
+        (answer) => this.#reply(answer, request.keepAlive),
+        () => this.socket.destroy(),
+      );
+    }
+
+    #reply(answer: IngestAnswer, keepAlive: boolean): void {
+      this.#busy = false;
+      if (this.#done) return;
+      const close = !keepAlive || closing();
+      this.socket.write(serialise(answer, close, server.keepAliveTimeout), 'utf8');
+      if (close) {
+        this.#done = true;
+        this.socket.end();
+        return;
+      }
+      this.#since = performance.now();
+      if (this.#paused) {
+        this.#paused = false;
+        this.socket.resume();
+      }
+      this.#next();
+    }
+
+    /** The peer sent its last byte: whatever is left unanswered is incomplete. */
+    #finish(): void {
+      if (this.#done) return;
+      this.#done = true;
+      this.socket.end();
+    }
+
+    #handOff(): void {
+      const { socket } = this;
+      const unread = this.#unread;
+      this.#done = true;
+      this.#unread = undefined;
+      connections.delete(this);
+      socket.removeListener('data', this.#onData);
+      socket.removeListener('end', this.#onEnd);
+      socket.removeListener('error', this.#onError);
+      socket.removeListener('close', this.#onClose);
+      if (this.#paused) socket.resume();
+      handOff(socket, unread);
+    }
+
+    /** Applies the server's timeouts, as Node does to the connections it reads. */
+    sweep(now: number): void {
+      if (this.#done || this.#busy) return;
+      const elapsed = now - this.#since;
+      if (this.#unread === undefined) {
+        if (server.keepAliveTimeout > 0 && elapsed > server.keepAliveTimeout) this.destroy();
+        return;
+      }
+      const headComplete = this.#unread.includes(END_OF_HEAD);
+      const limit = headComplete ? server.requestTimeout : server.headersTimeout;
+      if (limit > 0 && elapsed > limit) {
+        this.#done = true;
+        this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      }
+    }
+
+    /** Ends the connection if it is between requests (as Node's closeIdleConnections does). */
+    end(): void {
+      if (this.idle) this.#finish();
+    }
+
+    destroy(): void {
+      this.#done = true;
+      this.socket.destroy();
+    }
+  }
+
+  for (const listener of listeners) server.removeListener('connection', listener);
+  server.on('connection', (socket: Socket) => {
+    new WireConnection(socket);
+  });
+
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const connection of connections) connection.sweep(now);
+  }, SWEEP_MS);
+  sweeper.unref();
+  server.once('close', () => clearInterval(sweeper));
+
+  const wire: IngestWire = {
+    get size() {
+      return connections.size;
+    },
+    closeIdle() {
+      for (const connection of connections) connection.end();
+    },
+    destroyAll() {
+      for (const connection of connections) connection.destroy();
+    },
+  };
+  // Fastify's close() and the process's shutdown reach Node's connections through these.
+  const closeIdleConnections = server.closeIdleConnections.bind(server);
+  const closeAllConnections = server.closeAllConnections.bind(server);
+  server.closeIdleConnections = () => {
+    closeIdleConnections();
+    wire.closeIdle();
+  };
+  server.closeAllConnections = () => {
+    closeAllConnections();
+    wire.destroyAll();
+  };
+
+  /** The head of a request taken here, or undefined for one handed off. */
+  function readHead(unread: Buffer, headEnd: number): Recognised | undefined {
+    const head = unread.toString('latin1', 0, headEnd);
+    if (!HEAD_CHARACTERS.test(head)) return undefined;
+    const lines = head.split('\r\n');
+    if (lines.length > MAX_HEADER_LINES + 1) return undefined;
+    const url = REQUEST_LINE.exec(lines[0] ?? '')?.[1];
+    if (url === undefined) return undefined;
+    const headers: IncomingHttpHeaders = Object.create(null);
+    for (let i = 1; i < lines.length; i++) {
+      const field = HEADER_LINE.exec(lines[i] ?? '');
+      if (field === null) return undefined;
+      const name = (field[1] ?? '').toLowerCase();
+      if (headers[name] !== undefined || HANDED_OFF_HEADERS.has(name)) return undefined;
+      headers[name] = field[2] ?? '';
+    }
+    const length = headers['content-length'];
+    if (headers.host === undefined || length === undefined || !DIGITS.test(length)) {
+      return undefined;
+    }
+    const route = recognise({ method: 'POST', url, headers }, bodyLimit);
+    if (route === undefined) return undefined;
+    const connection = headers.connection?.toLowerCase();
+    if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
+      return undefined;
+    }
+    return {
+      metric: route.metric,
+      headers,
+      headBytes: headEnd + 4,
+      bodyBytes: Number(length),
+      keepAlive: connection !== 'close',
+    };
+  }
+
+  return wire;
+}
+
+let dateValue = '';
+let dateUntil = 0;
+
+/** The Date header's value, made once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  if (now >= dateUntil) {
+    dateValue = new Date(now).toUTCString();
+    dateUntil = now - (now % 1000) + 1000;
+  }
+  return dateValue;
+}
+
+/** An answer as HTTP/1.1 bytes, with the connection headers Node would add. */
+function serialise(answer: IngestAnswer, close: boolean, keepAliveTimeout: number): string {
+  let text = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n`;
+  const { headers } = answer;
+  for (const name in headers) text += `${name}: ${headers[name]}\r\n`;
+  text += `date: ${httpDate()}\r\n`;
+  if (close) text += 'connection: close\r\n';
+  else {
+    text += 'connection: keep-alive\r\n';
+    if (keepAliveTimeout > 0)
+      text += `keep-alive: timeout=${Math.floor(keepAliveTimeout / 1000)}\r\n`;
+  }
+  return `${text}\r\n${answer.body}`;
+}
