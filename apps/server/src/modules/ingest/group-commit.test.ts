@@ -31,6 +31,43 @@ describe('GroupCommitter', () => {
     expect(writes).toEqual([3]);
   });
 
+  it('waits for requests still coming in over the next turns of the event loop, up to eight', async () => {
+    const writes: number[] = [];
+    const committer = new GroupCommitter(async (requests) => {
+      writes.push(requests.length);
+      return stored(requests);
+    });
+    // Two requests in one turn, then one a turn, as answered clients come back one after another
+    // under load (each arrives before the committer looks again, as requests read from sockets do).
+    const pending = [committer.submit(request('a')), committer.submit(request('b'))];
+    let arrived = 0;
+    await new Promise<void>((resolve) => {
+      const arrive = (): void => {
+        pending.push(committer.submit(request(`p${arrived}`)));
+        arrived += 1;
+        if (arrived < 12) setImmediate(arrive);
+        else resolve();
+      };
+      setImmediate(arrive);
+    });
+    await Promise.all(pending);
+    // The first commit waited eight turns: the two, and the seven that came in the meantime.
+    expect(writes[0]).toBe(9);
+    expect(writes.reduce((sum, n) => sum + n, 0)).toBe(14);
+  });
+
+  it('commits a lone request after one turn of the event loop', async () => {
+    const writes: number[] = [];
+    const committer = new GroupCommitter(async (requests) => {
+      writes.push(requests.length);
+      return stored(requests);
+    });
+    const answered = committer.submit(request('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([1]);
+    await answered;
+  });
+
   it('fails only the request that cannot be stored, and stores the others', async () => {
     const committed: string[] = [];
     const committer = new GroupCommitter(async (requests) => {

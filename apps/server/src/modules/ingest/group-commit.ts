@@ -3,6 +3,8 @@ import type { PendingRequest, RequestOutcome } from './ingest.repo.js';
 
 /** Most events written by one transaction; a request is never split across two. */
 const MAX_EVENTS_PER_FLUSH = 20_000;
+/** Turns of the event loop a commit waits at most for requests still coming in (#schedule). */
+const MAX_GATHER_TURNS = 8;
 /** Most events waiting for a commit; past it, new requests are turned away (503) at once. */
 const MAX_QUEUED_EVENTS = 200_000;
 
@@ -14,8 +16,9 @@ interface Waiting {
 
 /**
  * Group commit: requests wait for the transaction that holds their events, and one transaction
- * serves every request that arrived while the previous one was committing. There is no timer:
- * under light load a request commits at once; under heavy load commits grow, not queues.
+ * serves every request that arrived while the previous one was committing, and those still
+ * coming in over the next turns of the event loop. There is no timer: under light load a request
+ * commits at once; under heavy load commits grow, not queues.
  *
  * `durable` (optional) makes everything committed before its call durable, for a store that
  * commits without waiting for the disk: it returns undefined once it has (synced on this thread),
@@ -66,11 +69,25 @@ export class GroupCommitter {
   #schedule(): void {
     if (this.#scheduled || this.#flushing !== undefined || this.#syncing.size > 0) return;
     this.#scheduled = true;
-    // Let every request already parsed in this turn of the event loop join the transaction.
-    setImmediate(() => {
+    // Every request already parsed in this turn of the event loop joins the transaction, and so
+    // do those of the next turns, as long as each turn brings more: under load, the requests
+    // answered by the last commit come back over a few turns, and one commit then serves them
+    // all instead of a commit each for the first few. A turn that brings none (always so under
+    // light load, where this adds nothing) or MAX_GATHER_TURNS turns end the wait.
+    let seen = this.#queue.length;
+    let turns = 0;
+    const gather = (): void => {
+      turns += 1;
+      const queued = this.#queue.length;
+      if (queued > seen && turns < MAX_GATHER_TURNS && this.#queuedEvents < MAX_EVENTS_PER_FLUSH) {
+        seen = queued;
+        setImmediate(gather);
+        return;
+      }
       this.#scheduled = false;
       void this.#runFlush();
-    });
+    };
+    setImmediate(gather);
   }
 
   #runFlush(): Promise<void> {
