@@ -258,12 +258,17 @@ export function attachIngestWire(
     new WireConnection(socket);
   });
 
-  const sweeper = setInterval(() => {
-    const now = performance.now();
-    for (const connection of connections) connection.sweep(now);
-  }, SWEEP_MS);
-  sweeper.unref();
-  server.once('close', () => clearInterval(sweeper));
+  // The timeouts are checked while the server listens.
+  let sweeper: NodeJS.Timeout | undefined;
+  server.on('listening', () => {
+    clearInterval(sweeper);
+    sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const connection of connections) connection.sweep(now);
+    }, SWEEP_MS);
+    sweeper.unref();
+  });
+  server.on('close', () => clearInterval(sweeper));
 
   const wire: IngestWire = {
     get size() {
