@@ -178,6 +178,16 @@ describe.each(DIALECTS)('ingestion read off the socket (%s)', (dialect) => {
     client.socket.destroy();
   });
 
+  it('reads header values without their surrounding whitespace, however much of it', async () => {
+    const client = await new RawClient(port).connected();
+    const spaces = ' '.repeat(7_000);
+    client.write(event(1, `X-Request-Id: \t spaced${spaces}\t\r\nX-Note: a${spaces}b\r\n`));
+    const [answer] = await client.answered(1);
+    expect(answer?.status).toBe(200);
+    expect(answer?.headers['x-request-id']).toBe('spaced');
+    client.socket.destroy();
+  });
+
   it('answers a request too big for its head to the framework (431)', async () => {
     const client = await new RawClient(port).connected();
     client.write(event(1, `X-Padding: ${'p'.repeat(20_000)}\r\n`));

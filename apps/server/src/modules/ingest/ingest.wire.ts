@@ -16,8 +16,12 @@ const END_OF_HEAD = Buffer.from('\r\n\r\n', 'latin1');
 /** Printable ASCII, tab and the line breaks that separate lines: anything else is handed off. */
 const HEAD_CHARACTERS = /^[\t\r\n\x20-\x7e]*$/;
 const REQUEST_LINE = /^POST (\/[\x21-\x7e]*) HTTP\/1\.1$/;
-/** RFC 9110 field-name (a token), optional whitespace, the value without trailing whitespace. */
-const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*(.*?)[\t ]*$/;
+/**
+ * RFC 9110 field-name (a token), a colon, optional whitespace and the value, whose trailing
+ * whitespace is trimmed apart: a lazy value followed by optional whitespace would backtrack
+ * quadratically on a long run of spaces.
+ */
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*(.*)$/;
 /** Headers whose presence needs Node's own handling (RFC 9112 §6, §9.6, §9.9; RFC 9110 §10.1.1). */
 const HANDED_OFF_HEADERS: ReadonlySet<string> = new Set(['transfer-encoding', 'expect', 'upgrade']);
 const DIGITS = /^\d{1,15}$/;
@@ -307,7 +311,8 @@ export function attachIngestWire(
       if (field === null) return undefined;
       const name = (field[1] ?? '').toLowerCase();
       if (headers[name] !== undefined || HANDED_OFF_HEADERS.has(name)) return undefined;
-      headers[name] = field[2] ?? '';
+      // Only tabs and spaces can trail here (HEAD_CHARACTERS): trimEnd() removes just those.
+      headers[name] = (field[2] ?? '').trimEnd();
     }
     const length = headers['content-length'];
     if (headers.host === undefined || length === undefined || !DIGITS.test(length)) {
