@@ -68,19 +68,23 @@ describe.each(DIALECTS)('ingestion read off the socket (%s)', (dialect) => {
     client.socket.destroy();
   });
 
-  it('reads a request that arrives a byte at a time', async () => {
-    const before = await eventCount();
-    const client = await new RawClient(port).connected();
-    const bytes = Buffer.from(event(3));
-    for (let i = 0; i < bytes.length; i += 7) {
-      client.write(bytes.subarray(i, i + 7));
-      await sleep(1);
-    }
-    const [answer] = await client.answered(1);
-    expect(answer?.status).toBe(200);
-    expect(await eventCount()).toBe(before + 1);
-    client.socket.destroy();
-  });
+  it.each([1, 2, 3, 7])(
+    'reads requests that arrive %i bytes at a time, the blank line after the head split too',
+    async (size) => {
+      const before = await eventCount();
+      const client = await new RawClient(port).connected();
+      // Two requests, the second while the first is being answered.
+      const bytes = Buffer.from(event(3) + event(4));
+      for (let i = 0; i < bytes.length; i += size) {
+        client.write(bytes.subarray(i, i + size));
+        await sleep(1);
+      }
+      const answers = await client.answered(2);
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      expect(await eventCount()).toBe(before + 2);
+      client.socket.destroy();
+    },
+  );
 
   it('keeps the connection for request after request, refusals included', async () => {
     const client = await new RawClient(port).connected();

@@ -99,9 +99,11 @@ export function attachIngestWire(
     #done = false;
     /** Bytes the request at the head of the unread ones needs in all, once its head is read. */
     #awaiting = 0;
-    /** Pieces of that request's body received since, not yet joined to the unread bytes. */
+    /** Bytes received since the unread ones were last joined. */
     #pieces: Buffer[] = [];
     #pieceBytes = 0;
+    /** The last three bytes received, to find a head's end split across two pieces. */
+    #tail: Buffer = Buffer.alloc(0);
     /** When the connection last became idle, or its current request began (performance.now()). */
     #since = performance.now();
 
@@ -119,27 +121,51 @@ export function attachIngestWire(
 
     #onData = (chunk: Buffer): void => {
       if (this.#done) return;
+      // Bytes are joined only when there is something to read in them: a client sending its
+      // request a byte at a time costs a copy per request, not one per byte.
+      const headEnded = this.#endsHead(chunk);
       if (this.#unread === undefined) {
         this.#unread = chunk;
         this.#since = performance.now();
-      } else if (this.#awaiting > 0) {
-        // A body still arriving: its pieces are joined once, when it is complete.
+      } else {
         this.#pieces.push(chunk);
         this.#pieceBytes += chunk.length;
-        if (this.#unread.length + this.#pieceBytes < this.#awaiting) return;
-        this.#unread = Buffer.concat([this.#unread, ...this.#pieces]);
+      }
+      const bytes = this.#unread.length + this.#pieceBytes;
+      if (this.#busy) {
+        if (bytes > PIPELINE_BYTES && !this.#paused) {
+          this.#paused = true;
+          this.socket.pause();
+        }
+        return;
+      }
+      const ready =
+        this.#awaiting > 0
+          ? bytes >= this.#awaiting // the body under way is complete
+          : headEnded || bytes > MAX_HEAD_BYTES; // a head is complete, or too long to be taken
+      if (ready) this.#next();
+    };
+
+    /** Whether the blank line that ends a head is in `chunk` or straddles its start. */
+    #endsHead(chunk: Buffer): boolean {
+      const tail = this.#tail;
+      const joined = tail.length === 0 ? chunk : Buffer.concat([tail, chunk.subarray(0, 3)]);
+      const found = joined.includes(END_OF_HEAD) || chunk.includes(END_OF_HEAD);
+      this.#tail = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - 3))]).subarray(
+        -3,
+      );
+      return found;
+    }
+
+    /** Joins the pieces received since the unread bytes were last joined. */
+    #join(): Buffer | undefined {
+      if (this.#pieces.length > 0) {
+        this.#unread = Buffer.concat([this.#unread ?? Buffer.alloc(0), ...this.#pieces]);
         this.#pieces = [];
         this.#pieceBytes = 0;
-      } else {
-        this.#unread = Buffer.concat([this.#unread, chunk]);
       }
-      if (!this.#busy) {
-        this.#next();
-      } else if (this.#unread.length > PIPELINE_BYTES && !this.#paused) {
-        this.#paused = true;
-        this.socket.pause();
-      }
-    };
+      return this.#unread;
+    }
 
     #onEnd = (): void => {
       this.#peerEnded = true;
@@ -159,7 +185,7 @@ export function attachIngestWire(
 
     /** Takes the request at the head of the unread bytes, if it is complete. */
     #next(): void {
-      const unread = this.#unread;
+      const unread = this.#join();
       if (unread === undefined) {
         if (this.#peerEnded) this.#finish();
         return;
@@ -218,7 +244,7 @@ export function attachIngestWire(
 
     #handOff(): void {
       const { socket } = this;
-      const unread = this.#unread;
+      const unread = this.#join();
       this.#done = true;
       this.#unread = undefined;
       connections.delete(this);
