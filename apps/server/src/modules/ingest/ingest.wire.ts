@@ -102,8 +102,6 @@ export function attachIngestWire(
     /** Bytes received since the unread ones were last joined. */
     #pieces: Buffer[] = [];
     #pieceBytes = 0;
-    /** The last three bytes received, to find a head's end split across two pieces. */
-    #tail: Buffer = Buffer.alloc(0);
     /** When the connection last became idle, or its current request began (performance.now()). */
     #since = performance.now();
 
@@ -148,13 +146,23 @@ export function attachIngestWire(
 
     /** Whether the blank line that ends a head is in `chunk` or straddles its start. */
     #endsHead(chunk: Buffer): boolean {
-      const tail = this.#tail;
-      const joined = tail.length === 0 ? chunk : Buffer.concat([tail, chunk.subarray(0, 3)]);
-      const found = joined.includes(END_OF_HEAD) || chunk.includes(END_OF_HEAD);
-      this.#tail = Buffer.concat([tail, chunk.subarray(Math.max(0, chunk.length - 3))]).subarray(
-        -3,
-      );
-      return found;
+      if (chunk.includes(END_OF_HEAD)) return true;
+      if (this.#unread === undefined) return false;
+      return Buffer.concat([this.#lastBytes(3), chunk.subarray(0, 3)]).includes(END_OF_HEAD);
+    }
+
+    /** The last `count` bytes received before the chunk being read (fewer if there are not). */
+    #lastBytes(count: number): Buffer {
+      const parts: Buffer[] = [];
+      let missing = count;
+      for (let i = this.#pieces.length - 1; i >= -1 && missing > 0; i--) {
+        const bytes = i >= 0 ? this.#pieces[i] : this.#unread;
+        if (bytes === undefined) break;
+        const part = bytes.subarray(Math.max(0, bytes.length - missing));
+        parts.unshift(part);
+        missing -= part.length;
+      }
+      return Buffer.concat(parts);
     }
 
     /** Joins the pieces received since the unread bytes were last joined. */
