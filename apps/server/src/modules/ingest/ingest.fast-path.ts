@@ -59,6 +59,13 @@ export interface IngestAnswer {
   readonly body: string;
 }
 
+/** Answers one ingestion request: its metric (undefined for a batch), headers and body text. */
+export type IngestExchange = (
+  metric: string | undefined,
+  headers: IncomingHttpHeaders,
+  text: string,
+) => Promise<IngestAnswer>;
+
 /**
  * Ingestion without the web framework's per-request machinery (routing, request and reply
  * objects, hooks, a child logger, serialisers): given a request recognise() took, its headers and
@@ -72,11 +79,7 @@ export interface IngestAnswer {
 export function createIngestExchange(deps: {
   ingest: IngestService;
   log: FastPathLogger;
-}): (
-  metric: string | undefined,
-  headers: IncomingHttpHeaders,
-  text: string,
-) => Promise<IngestAnswer> {
+}): IngestExchange {
   const { ingest, log } = deps;
 
   /** The answer with its headers: the request id, CORS for browsers, the reply's own, the body's. */

@@ -1,7 +1,7 @@
 import { type IncomingHttpHeaders, type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type IngestAnswer, recognise } from './ingest.fast-path.js';
+import { type IngestAnswer, type IngestExchange, recognise } from './ingest.fast-path.js';
 
 /** The longest request head (request line and headers) read here: Node's default limit. */
 const MAX_HEAD_BYTES = 16_384;
@@ -26,13 +26,6 @@ const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*(.*)$/;
 const HANDED_OFF_HEADERS: ReadonlySet<string> = new Set(['transfer-encoding', 'expect', 'upgrade']);
 const DIGITS = /^\d{1,15}$/;
 
-/** What answers an ingestion request read here (ingest.fast-path.ts's exchange). */
-export type IngestExchange = (
-  metric: string | undefined,
-  headers: IncomingHttpHeaders,
-  text: string,
-) => Promise<IngestAnswer>;
-
 interface Recognised {
   readonly metric: string | undefined;
   readonly headers: IncomingHttpHeaders;
@@ -43,8 +36,6 @@ interface Recognised {
 }
 
 export interface IngestWire {
-  /** Connections read here right now (for tests). */
-  readonly size: number;
   /** Ends every connection not in the middle of a request; the others end after their answer. */
   closeIdle(): void;
   /** Destroys every connection read here. */
@@ -121,7 +112,8 @@ export function attachIngestWire(
       if (this.#done) return;
       // Bytes are joined only when there is something to read in them: a client sending its
       // request a byte at a time costs a copy per request, not one per byte.
-      const headEnded = this.#endsHead(chunk);
+      // Found before the chunk joins the others; not needed while a request is being answered.
+      const headEnded = !this.#busy && this.#awaiting === 0 && this.#endsHead(chunk);
       if (this.#unread === undefined) {
         this.#unread = chunk;
         this.#since = performance.now();
@@ -309,9 +301,6 @@ export function attachIngestWire(
   server.on('close', () => clearInterval(sweeper));
 
   const wire: IngestWire = {
-    get size() {
-      return connections.size;
-    },
     closeIdle() {
       for (const connection of connections) connection.end();
     },
