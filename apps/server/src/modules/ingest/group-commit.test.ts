@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GroupCommitter } from './group-commit.js';
 import type { PendingRequest, RequestOutcome } from './ingest.repo.js';
 
@@ -66,6 +66,51 @@ describe('GroupCommitter', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(writes).toEqual([1]);
     await answered;
+  });
+
+  it('tells the requests of a store that commits synchronously in the turn it commits', async () => {
+    const log: string[] = [];
+    const committer = new GroupCommitter((requests) => {
+      // Runs only once the turn's synchronous work is done.
+      queueMicrotask(() => log.push('microtask'));
+      log.push(`commit ${requests.length}`);
+      return stored(requests);
+    });
+    const told = (name: string) => ({
+      resolve: () => log.push(`told ${name}`),
+      reject: () => log.push(`failed ${name}`),
+    });
+    committer.enqueue(request('a'), told('a'));
+    committer.enqueue(request('b'), told('b'));
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['commit 2', 'told a', 'told b', 'microtask']);
+  });
+
+  it('tells the rest of a group when a callback throws, and throws its exception afterwards', async () => {
+    const thrown: Array<() => void> = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => {
+      thrown.push(task);
+    });
+    try {
+      const committer = new GroupCommitter((requests) => stored(requests));
+      const told: string[] = [];
+      committer.enqueue(request('a'), {
+        resolve: () => {
+          throw new Error('a bug in an answer');
+        },
+        reject: () => told.push('failed a'),
+      });
+      committer.enqueue(request('b'), {
+        resolve: () => told.push('told b'),
+        reject: () => told.push('failed b'),
+      });
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(told).toEqual(['told b']);
+      expect(thrown).toHaveLength(1);
+      expect(() => thrown[0]?.()).toThrow('a bug in an answer');
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('fails only the request that cannot be stored, and stores the others', async () => {

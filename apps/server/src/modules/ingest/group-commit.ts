@@ -8,10 +8,14 @@ const MAX_GATHER_TURNS = 8;
 /** Most events waiting for a commit; past it, new requests are turned away (503) at once. */
 const MAX_QUEUED_EVENTS = 200_000;
 
-interface Waiting {
-  readonly request: PendingRequest;
-  resolve(outcome: RequestOutcome): void;
+/** Where a result goes once it is known: a promise's two functions, or any callbacks. */
+export interface Settle<T> {
+  resolve(value: T): void;
   reject(error: unknown): void;
+}
+
+interface Waiting extends Settle<RequestOutcome> {
+  readonly request: PendingRequest;
 }
 
 /**
@@ -34,25 +38,40 @@ export class GroupCommitter {
   #scheduled = false;
   readonly #syncing = new Set<Promise<void>>();
 
+  /**
+   * `write` commits a group: it may return the outcomes at once (SQLite commits synchronously),
+   * and the group's requests are then answered in the same turn of the event loop.
+   */
   constructor(
-    private readonly write: (requests: readonly PendingRequest[]) => Promise<RequestOutcome[]>,
+    private readonly write: (
+      requests: readonly PendingRequest[],
+    ) => RequestOutcome[] | Promise<RequestOutcome[]>,
     private readonly durable?: () => Promise<void> | undefined,
   ) {}
 
   /** Resolves once the request's events are committed (or rejected by a rule), never before. */
   submit(request: PendingRequest): Promise<RequestOutcome> {
+    return new Promise((resolve, reject) => this.enqueue(request, { resolve, reject }));
+  }
+
+  /**
+   * submit() with callbacks: `resolve` is called with the outcome as soon as the request's group
+   * is committed (and durable), in the same turn, or `reject` with the error; `reject` is called
+   * at once if too many events are waiting. An exception thrown by a callback is thrown again
+   * once every request of the group has been told.
+   */
+  enqueue(request: PendingRequest, settle: Settle<RequestOutcome>): void {
     if (this.#queuedEvents + request.events.length > MAX_QUEUED_EVENTS) {
-      return Promise.reject(
+      settle.reject(
         new AppError('OVERLOADED', 'Too many events are waiting to be stored; retry shortly.', {
           headers: { 'retry-after': '1' },
         }),
       );
+      return;
     }
     this.#queuedEvents += request.events.length;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
-      this.#schedule();
-    });
+    this.#queue.push({ request, resolve: settle.resolve, reject: settle.reject });
+    this.#schedule();
   }
 
   /** Waits until everything submitted so far is committed and answered. */
@@ -122,10 +141,11 @@ export class GroupCommitter {
   async #commit(batch: readonly Waiting[]): Promise<void> {
     let outcomes: RequestOutcome[];
     try {
-      outcomes = await this.write(batch.map((w) => w.request));
+      const written = this.write(batch.map((w) => w.request));
+      outcomes = written instanceof Promise ? await written : written;
     } catch (error) {
       if (batch.length === 1) {
-        batch[0]?.reject(error);
+        tell(batch, (waiting) => waiting.reject(error));
         return;
       }
       const middle = Math.ceil(batch.length / 2);
@@ -134,14 +154,14 @@ export class GroupCommitter {
       return;
     }
     const answer = (): void => {
-      batch.forEach((waiting, i) => {
+      tell(batch, (waiting, i) => {
         const outcome = outcomes[i];
         if (outcome === undefined) waiting.reject(new Error('writer lost a request'));
         else waiting.resolve(outcome);
       });
     };
     const fail = (error: unknown): void => {
-      for (const waiting of batch) waiting.reject(error);
+      tell(batch, (waiting) => waiting.reject(error));
     };
     let syncing: Promise<void> | undefined;
     try {
@@ -162,4 +182,20 @@ export class GroupCommitter {
       if (this.#queue.length > 0) this.#schedule();
     });
   }
+}
+
+/**
+ * Tells every waiting request its result. A callback that throws (a bug) does not keep the others
+ * from being told: its exception is thrown again afterwards, as an uncaught one.
+ */
+function tell(batch: readonly Waiting[], each: (waiting: Waiting, index: number) => void): void {
+  batch.forEach((waiting, i) => {
+    try {
+      each(waiting, i);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  });
 }

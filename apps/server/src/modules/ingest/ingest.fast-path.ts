@@ -59,19 +59,23 @@ export interface IngestAnswer {
   readonly body: string;
 }
 
-/** Answers one ingestion request: its metric (undefined for a batch), headers and body text. */
+/**
+ * Answers one ingestion request — its metric (undefined for a batch), headers and body text — by
+ * calling `respond` once with the answer, as soon as it is known.
+ */
 export type IngestExchange = (
   metric: string | undefined,
   headers: IncomingHttpHeaders,
   text: string,
-) => Promise<IngestAnswer>;
+  respond: (answer: IngestAnswer) => void,
+) => void;
 
 /**
  * Ingestion without the web framework's per-request machinery (routing, request and reply
  * objects, hooks, a child logger, serialisers): given a request recognise() took, its headers and
  * its body as text, the answer — the same status, headers (request id, CORS, rate limits,
  * `Idempotent-Replayed`, `Retry-After`) and body as the Fastify routes give, problem+json for
- * errors with the 5xx logged with the request id. It never rejects. The connections of
+ * errors with the 5xx logged with the request id. It always responds, once. The connections of
  * ingest.wire.ts write it; the Fastify routes, which call the same service with the same parsing,
  * answer everything else (fast-path.test.ts sends every case both ways and compares). See
  * docs/decisions/0014-ingestion-fast-path.md.
@@ -105,7 +109,12 @@ export function createIngestExchange(deps: {
   }
 
   function answer(headers: IncomingHttpHeaders, requestId: string, reply: IngestReply) {
-    const body = JSON.stringify(reply.body);
+    let body: string;
+    try {
+      body = JSON.stringify(reply.body);
+    } catch (error) {
+      return fail(headers, requestId, error);
+    }
     return answerOf(headers, requestId, reply.status, reply.headers, JSON_TYPE, body);
   }
 
@@ -118,22 +127,21 @@ export function createIngestExchange(deps: {
     return answerOf(headers, requestId, known.status, known.headers, PROBLEM_TYPE, body);
   }
 
-  return (metric, headers, text) => {
+  return (metric, headers, text, respond) => {
     const requestId = requestIdOf(headers);
-    let pending: Promise<IngestReply>;
+    const settle = {
+      resolve: (reply: IngestReply) => respond(answer(headers, requestId, reply)),
+      reject: (error: unknown) => respond(fail(headers, requestId, error)),
+    };
+    let body: unknown;
     try {
-      const body = parseIngestBody(text);
-      const context = ingestContextOf(headers);
-      pending =
-        metric === undefined
-          ? ingest.ingestBatch(context, body)
-          : ingest.ingestOne(context, metric, body);
+      body = parseIngestBody(text);
     } catch (error) {
-      return Promise.resolve(fail(headers, requestId, error));
+      settle.reject(error);
+      return;
     }
-    return pending.then(
-      (reply) => answer(headers, requestId, reply),
-      (error: unknown) => fail(headers, requestId, error),
-    );
+    const context = ingestContextOf(headers);
+    if (metric === undefined) ingest.ingestBatch(context, body).then(settle.resolve, settle.reject);
+    else ingest.ingestEvent(context, metric, body, settle);
   };
 }

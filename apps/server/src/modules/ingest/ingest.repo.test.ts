@@ -61,7 +61,7 @@ describe.runIf(DIALECTS.includes('sqlite'))('SQLite event writer', () => {
         when (select active from fail_rollups) = 1 begin select raise(abort, 'disk full'); end;`);
     const repo = createIngestRepo(ctx.storage);
     const now = ctx.clock.now();
-    await expect(repo.writeRequests([request('pro')], now, 0)).rejects.toThrow('disk full');
+    expect(() => repo.writeRequests([request('pro')], now, 0)).toThrow('disk full');
     expect(await storedValues()).toEqual([]);
     sqlite.exec('update fail_rollups set active = 0');
     await repo.writeRequests([request('pro')], now, 0);

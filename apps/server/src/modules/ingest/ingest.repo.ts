@@ -69,13 +69,21 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-/** Writes a group commit; the SQLite one is synchronous, the portable one is not. */
+/** Writes a group commit and returns its outcomes; the portable writer returns a promise of them. */
 export type WriteRequests = (
   requests: readonly PendingRequest[],
   now: number,
   /** Idempotency records created before this have expired and may be claimed again. */
   idempotencyCutoff: number,
 ) => Promise<RequestOutcome[]>;
+
+/**
+ * The store's group commit: on SQLite synchronous (the outcomes, or a thrown error) unless it must
+ * first wait for a transaction of the shared handle to end; elsewhere a promise.
+ */
+export type CommitRequests = (
+  ...args: Parameters<WriteRequests>
+) => RequestOutcome[] | Promise<RequestOutcome[]>;
 
 /**
  * The event store. On SQLite, group commits run as prepared statements on the native handle, in
@@ -87,7 +95,7 @@ export function createIngestRepo(
   options: { readonly syncPolicy?: CommitSyncPolicy } = {},
 ) {
   const { db, sqlite } = storage;
-  let writeRequests: WriteRequests;
+  let writeRequests: CommitRequests;
   /**
    * Makes every commit made so far durable: undefined once it is, else a promise of it. The
    * function is undefined when a commit already is durable.
@@ -105,10 +113,7 @@ export function createIngestRepo(
     let unsynced = false;
     wal = sync;
     if (sync !== undefined) durable = () => (unsynced ? sync.sync() : undefined);
-    writeRequests = async (requests, now, idempotencyCutoff) => {
-      // The handle is shared with Kysely: never nest the commit inside one of its transactions
-      // (it would become a savepoint, undone if that transaction rolls back).
-      while (sqlite.inTransaction) await new Promise((resolve) => setImmediate(resolve));
+    const commitNow: CommitRequests = (requests, now, idempotencyCutoff) => {
       if (sync === undefined) return write(requests, now, idempotencyCutoff);
       unsynced = true;
       const commit = policy.run((inline) =>
@@ -117,6 +122,16 @@ export function createIngestRepo(
       unsynced = commit.unsynced;
       return commit.result;
     };
+    // The handle is shared with Kysely: never nest the commit inside one of its transactions (it
+    // would become a savepoint, undone if that transaction rolls back).
+    const afterTransaction = async (...args: Parameters<CommitRequests>) => {
+      while (sqlite.inTransaction) await new Promise((resolve) => setImmediate(resolve));
+      return commitNow(...args);
+    };
+    writeRequests = (requests, now, idempotencyCutoff) =>
+      sqlite.inTransaction
+        ? afterTransaction(requests, now, idempotencyCutoff)
+        : commitNow(requests, now, idempotencyCutoff);
   }
   return {
     writeRequests,

@@ -8,6 +8,7 @@ import type { RateDecision, RateLimiter } from '../../lib/rate-limiter.js';
 import { sha256Hex } from '../../lib/tokens.js';
 import type { KeyIdentity, KeysService } from '../keys/keys.service.js';
 import type { IngestMetric, MetricsService } from '../metrics/metrics.service.js';
+import type { Limits } from '../projects/projects.schemas.js';
 import type { ProjectsService } from '../projects/projects.service.js';
 import {
   checkValueForType,
@@ -15,7 +16,7 @@ import {
   EventRejected,
   parseEventInput,
 } from './event-input.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, type Settle } from './group-commit.js';
 import type {
   EventOutcome,
   IngestRepo,
@@ -48,6 +49,14 @@ export interface TrackedEvent {
   readonly metricId: string;
   /** Sorted, normalised filters (parseFilters). */
   readonly filters: ReadonlyArray<readonly [string, string]>;
+}
+
+/** A request whose key may send events and whose rate limit it is within. */
+interface Admitted {
+  readonly identity: KeyIdentity;
+  /** The rate-limit headers every answer after admission carries. */
+  readonly headers: Record<string, string>;
+  readonly quota: number | null;
 }
 
 /** What the HTTP layer sends back: a status, headers and a JSON body. */
@@ -151,9 +160,10 @@ export function createIngestService(deps: {
 }) {
   const { repo, keys, metrics, projects, limiter, clock, config, log, onCommitted } = deps;
   let marking: Promise<void> = Promise.resolve();
-  const committer = new GroupCommitter(async (requests) => {
-    const now = clock.now();
-    const outcomes = await repo.writeRequests(requests, now, now - IDEMPOTENCY_TTL_MS);
+  const committed = (
+    requests: readonly PendingRequest[],
+    outcomes: RequestOutcome[],
+  ): RequestOutcome[] => {
     if (onCommitted !== undefined) notifyCommitted(requests, outcomes, onCommitted, log);
     // Off the response path, but awaited by drain() so shutdown never cuts it off.
     const keyIds = requests.map((r) => r.keyId);
@@ -163,6 +173,14 @@ export function createIngestService(deps: {
         log.error({ err: error }, 'could not record API key use');
       });
     return outcomes;
+  };
+  // A commit that returns its outcomes at once (SQLite) is answered in the same turn.
+  const committer = new GroupCommitter((requests) => {
+    const now = clock.now();
+    const outcomes = repo.writeRequests(requests, now, now - IDEMPOTENCY_TTL_MS);
+    return outcomes instanceof Promise
+      ? outcomes.then((done) => committed(requests, done))
+      : committed(requests, outcomes);
   }, repo.durable);
   const inFlight = new Set<string>();
   // Filter keys and values each metric has seen, to enforce the per-metric limits without a query:
@@ -264,14 +282,8 @@ export function createIngestService(deps: {
     return kept;
   }
 
-  /** Authenticates an ingest key and charges the rate limit; returns the headers to send. */
-  async function admit(
-    context: IngestContext,
-    cost: number,
-  ): Promise<{ identity: KeyIdentity; headers: Record<string, string>; quota: number | null }> {
-    // Cached answers are taken without a promise: this runs for every request.
-    const secret = bearerToken(context.authorization);
-    const identity = keys.cachedIdentity(secret) ?? (await keys.identifyKey(secret));
+  /** The key's identity, if it may send events; else the error that says why not. */
+  function ingestIdentity(identity: KeyIdentity | undefined): KeyIdentity {
     if (identity === undefined) {
       throw new AppError('API_KEY_INVALID', 'This API key is unknown, rotated away or revoked.');
     }
@@ -281,9 +293,11 @@ export function createIngestService(deps: {
         `A ${identity.scope} key cannot send events; use an ingest key.`,
       );
     }
-    const { projectId } = identity;
-    const limits =
-      projects.cachedIngestLimits(projectId) ?? (await projects.ingestLimits(projectId));
+    return identity;
+  }
+
+  /** Charges an identified key's rate limit: the admitted request, or RATE_LIMITED. */
+  function charge(identity: KeyIdentity, limits: Limits | undefined, cost: number): Admitted {
     if (limits === undefined) throw new AppError('API_KEY_INVALID', 'This API key is unknown.');
     const decision = limiter.consume(identity.keyId, cost, limits.rateLimitPerSecond);
     const headers = rateHeaders(limits.rateLimitPerSecond, decision);
@@ -295,6 +309,30 @@ export function createIngestService(deps: {
       );
     }
     return { identity, headers, quota: limits.monthlyEventQuota };
+  }
+
+  /** Authenticates an ingest key and charges the rate limit; returns the headers to send. */
+  async function admit(context: IngestContext, cost: number): Promise<Admitted> {
+    const secret = bearerToken(context.authorization);
+    const identity = ingestIdentity(
+      keys.cachedIdentity(secret) ?? (await keys.identifyKey(secret)),
+    );
+    const { projectId } = identity;
+    const limits =
+      projects.cachedIngestLimits(projectId) ?? (await projects.ingestLimits(projectId));
+    return charge(identity, limits, cost);
+  }
+
+  /**
+   * admit() from the caches alone, without a promise (it runs for every request): undefined when
+   * the key or its project's limits must be loaded first, and nothing is charged then.
+   */
+  function admitCached(context: IngestContext, cost: number): Admitted | undefined {
+    const identity = keys.cachedIdentity(bearerToken(context.authorization));
+    if (identity === undefined) return undefined;
+    ingestIdentity(identity);
+    const limits = projects.cachedIngestLimits(identity.projectId);
+    return limits === undefined ? undefined : charge(identity, limits, cost);
   }
 
   async function resolveMetric(projectId: string, ref: unknown): Promise<IngestMetric> {
@@ -326,18 +364,27 @@ export function createIngestService(deps: {
     return pendingEvent(metric.id, input);
   }
 
+  /** prepareKnown() with the metric from the cache, if it is there. */
+  function prepareCached(
+    projectId: string,
+    ref: unknown,
+    body: unknown,
+    extraFields?: ReadonlySet<string>,
+  ): PendingEvent | undefined {
+    const metric = isMetricRef(ref) ? metrics.cachedForIngest(projectId, ref) : undefined;
+    return prepareKnown(metric, body, clock.now(), extraFields);
+  }
+
   async function prepare(
     projectId: string,
     ref: unknown,
     body: unknown,
     extraFields?: ReadonlySet<string>,
   ): Promise<PendingEvent> {
-    const now = clock.now();
-    const cached = isMetricRef(ref) ? metrics.cachedForIngest(projectId, ref) : undefined;
-    const known = prepareKnown(cached, body, now, extraFields);
+    const known = prepareCached(projectId, ref, body, extraFields);
     if (known !== undefined) return known;
     const metric = await resolveMetric(projectId, ref);
-    const input = parseEventInput(body, now, config.ingest.backfillMs, extraFields);
+    const input = parseEventInput(body, clock.now(), config.ingest.backfillMs, extraFields);
     checkValueForType(input.micros, metric.type);
     if (input.filters.length > 0) reserveFilters(await filtersOf(metric.id), input);
     return pendingEvent(metric.id, input);
@@ -392,13 +439,17 @@ export function createIngestService(deps: {
     }
   }
 
-  async function commit(
-    admitted: { identity: KeyIdentity; quota: number | null },
+  /**
+   * Commits a request's events with the next group: `settle` is told their outcomes, or the error
+   * the request is refused with, as soon as the group is committed (in the same turn).
+   */
+  function commitEvents(
+    admitted: Pick<Admitted, 'identity' | 'quota'>,
     events: PendingEvent[],
     idempotency: { key: string; hash: string } | undefined,
     response: ResponseSpec,
-  ): Promise<readonly EventOutcome[]> {
-    let outcome: Awaited<ReturnType<GroupCommitter['submit']>>;
+    settle: Settle<readonly EventOutcome[]>,
+  ): void {
     // Filters reserved by events that end up not stored (quota, total range, failure) must not
     // count against the metric's limits: its filters are read again from the database.
     const forgetFilters = (stored: (index: number) => boolean): void => {
@@ -406,71 +457,165 @@ export function createIngestService(deps: {
         if (event.filters.length > 0 && !stored(index)) seenFilters.delete(event.metricId);
       }
     };
-    try {
-      outcome = await committer.submit({
-        projectId: admitted.identity.projectId,
-        keyId: admitted.identity.keyId,
-        quota: admitted.quota,
-        events,
-        ...(idempotency === undefined ? {} : { idempotency: { ...idempotency, response } }),
-      });
-    } catch (error) {
-      forgetFilters(() => false);
-      if (error instanceof AppError) throw error;
-      throw new AppError('STORAGE_FAILED', 'The event could not be stored; it is safe to retry.', {
-        cause: error,
-      });
-    }
-    const { duplicate, events: outcomes } = outcome;
-    forgetFilters((index) => !duplicate && outcomes[index]?.ok === true);
-    if (outcome.duplicate) {
-      throw new AppError(
-        'IDEMPOTENCY_KEY_IN_USE',
-        'A request with this Idempotency-Key was just processed; retry to get its result.',
-      );
-    }
-    return outcome.events;
+    const request: PendingRequest = {
+      projectId: admitted.identity.projectId,
+      keyId: admitted.identity.keyId,
+      quota: admitted.quota,
+      events,
+      ...(idempotency === undefined ? {} : { idempotency: { ...idempotency, response } }),
+    };
+    committer.enqueue(request, {
+      resolve: ({ duplicate, events: outcomes }) => {
+        forgetFilters((index) => !duplicate && outcomes[index]?.ok === true);
+        if (!duplicate) {
+          settle.resolve(outcomes);
+          return;
+        }
+        settle.reject(
+          new AppError(
+            'IDEMPOTENCY_KEY_IN_USE',
+            'A request with this Idempotency-Key was just processed; retry to get its result.',
+          ),
+        );
+      },
+      reject: (error) => {
+        forgetFilters(() => false);
+        settle.reject(
+          error instanceof AppError
+            ? error
+            : new AppError(
+                'STORAGE_FAILED',
+                'The event could not be stored; it is safe to retry.',
+                {
+                  cause: error,
+                },
+              ),
+        );
+      },
+    });
   }
 
-  /** Stores one event of an admitted request; the body of its 200. */
-  async function storeOne(
-    admitted: { identity: KeyIdentity; quota: number | null },
+  function commit(
+    admitted: Pick<Admitted, 'identity' | 'quota'>,
+    events: PendingEvent[],
+    idempotency: { key: string; hash: string } | undefined,
+    response: ResponseSpec,
+  ): Promise<readonly EventOutcome[]> {
+    return new Promise((resolve, reject) =>
+      commitEvents(admitted, events, idempotency, response, { resolve, reject }),
+    );
+  }
+
+  /**
+   * Stores one prepared event of an admitted request: `settle` is told its 200, or the error it
+   * is refused with. Both carry `headers` (the rate limit's) when given.
+   */
+  function storeEvent(
+    admitted: Admitted,
+    event: PendingEvent,
+    idempotency: { key: string; hash: string } | undefined,
+    headers: Record<string, string> | undefined,
+    settle: Settle<IngestReply>,
+  ): void {
+    const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
+    const refuse = (error: unknown): void =>
+      settle.reject(headers === undefined ? error : withRateHeaders(error, headers));
+    commitEvents(admitted, [event], idempotency, spec, {
+      resolve: (outcomes) => {
+        try {
+          assertStored(outcomes[0], 'The event was not stored.', clock.now());
+        } catch (error) {
+          refuse(error);
+          return;
+        }
+        settle.resolve({ status: 200, headers: headers ?? {}, body: responseBody(spec, outcomes) });
+      },
+      reject: refuse,
+    });
+  }
+
+  /** A single event of an admitted request, under its Idempotency-Key if it has one. */
+  async function ingestAdmitted(
+    admitted: Admitted,
+    context: IngestContext,
     metricRef: string,
     body: unknown,
-    idempotency?: { key: string; hash: string },
-  ): Promise<object | undefined> {
-    const event = await prepare(admitted.identity.projectId, metricRef, body);
-    const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
-    const outcomes = await commit(admitted, [event], idempotency, spec);
-    assertStored(outcomes[0], 'The event was not stored.', clock.now());
-    return responseBody(spec, outcomes);
+  ): Promise<IngestReply> {
+    const { identity, headers } = admitted;
+    try {
+      const reply = await idempotent(
+        identity.projectId,
+        context,
+        () => `${metricRef}\n${fingerprintOf(body)}`,
+        async (idempotency) => {
+          const event = await prepare(identity.projectId, metricRef, body);
+          return new Promise<IngestReply>((resolve, reject) =>
+            storeEvent(admitted, event, idempotency, undefined, { resolve, reject }),
+          );
+        },
+      );
+      return { ...reply, headers: { ...headers, ...reply.headers } };
+    } catch (error) {
+      throw withRateHeaders(error, headers);
+    }
+  }
+
+  /**
+   * `POST /event/v1/{metric}`, telling `settle` the answer as soon as it is known. The common case
+   * — a request without an Idempotency-Key whose key, metric and filters are known — takes no
+   * promise: its answer is given in the turn its group commits.
+   */
+  function ingestEvent(
+    context: IngestContext,
+    metricRef: string,
+    body: unknown,
+    settle: Settle<IngestReply>,
+  ): void {
+    let admitted: Admitted | undefined;
+    let event: PendingEvent | undefined;
+    try {
+      admitted = admitCached(context, 1);
+    } catch (error) {
+      settle.reject(error);
+      return;
+    }
+    if (admitted === undefined) {
+      admit(context, 1)
+        .then((loaded) => ingestAdmitted(loaded, context, metricRef, body))
+        .then(
+          (reply) => settle.resolve(reply),
+          (error: unknown) => settle.reject(error),
+        );
+      return;
+    }
+    if (context.idempotencyKey === undefined) {
+      try {
+        event = prepareCached(admitted.identity.projectId, metricRef, body);
+      } catch (error) {
+        settle.reject(withRateHeaders(error, admitted.headers));
+        return;
+      }
+    }
+    if (event === undefined) {
+      ingestAdmitted(admitted, context, metricRef, body).then(
+        (reply) => settle.resolve(reply),
+        (error: unknown) => settle.reject(error),
+      );
+      return;
+    }
+    storeEvent(admitted, event, undefined, admitted.headers, settle);
   }
 
   return {
     /** `POST /event/v1/{metric}`: one event, answered 200 only once it is committed. */
-    async ingestOne(
-      context: IngestContext,
-      metricRef: string,
-      body: unknown,
-    ): Promise<IngestReply> {
-      const admitted = await admit(context, 1);
-      const { identity, headers } = admitted;
-      try {
-        const reply = await idempotent(
-          identity.projectId,
-          context,
-          () => `${metricRef}\n${fingerprintOf(body)}`,
-          async (idempotency) => ({
-            status: 200,
-            headers: {},
-            body: await storeOne(admitted, metricRef, body, idempotency),
-          }),
-        );
-        return { ...reply, headers: { ...headers, ...reply.headers } };
-      } catch (error) {
-        throw withRateHeaders(error, headers);
-      }
+    ingestOne(context: IngestContext, metricRef: string, body: unknown): Promise<IngestReply> {
+      return new Promise((resolve, reject) =>
+        ingestEvent(context, metricRef, body, { resolve, reject }),
+      );
     },
+
+    /** ingestOne() with callbacks, told the answer in the turn it is known: for the socket reader. */
+    ingestEvent,
 
     /** `POST /event/v1/batch`: every event validated; the accepted ones committed together. */
     async ingestBatch(context: IngestContext, body: unknown): Promise<IngestReply> {

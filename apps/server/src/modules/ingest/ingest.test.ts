@@ -1471,6 +1471,32 @@ for (const dialect of DIALECTS) {
       expect((await view(f)).eventCount).toBe(6);
     });
 
+    it('charges once a request whose key, metric or filters must first be loaded', async () => {
+      const f = await fixture(ctx, owner);
+      // Each name is looked up for the first time, its filters too: nothing is cached yet.
+      const names = ['loaded-1', 'loaded-2', 'loaded-3', 'loaded-4'];
+      for (const name of names) {
+        await createMetric(ctx.app, owner, f.project.id, { name, type: 'basic' });
+      }
+      for (const [i, name] of names.entries()) {
+        const response = await send(ctx, f.project.apiKey, name, {
+          value: 1,
+          filters: { plan: `p${i}` },
+        });
+        expectOk(response);
+        expect(rateHeaders(response).r).toBe(4 - i);
+      }
+      // The fifth event takes what is left; a sixth is one too many.
+      const responses = [];
+      for (let i = 0; i < 2; i++) {
+        responses.push(await send(ctx, f.project.apiKey, f.metric.name, { value: 1 }));
+      }
+      expect(responses.map((r) => [r.statusCode, rateHeaders(r).r])).toEqual([
+        [200, 0],
+        [429, 0],
+      ]);
+    });
+
     it('charges a batch of N events N', async () => {
       const f = await fixture(ctx, owner);
       const events = (n: number) =>

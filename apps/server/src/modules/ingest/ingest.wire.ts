@@ -211,9 +211,8 @@ export function attachIngestWire(
       const text = unread.toString('utf8', request.headBytes, end);
       this.#unread = unread.length === end ? undefined : unread.subarray(end);
       this.#busy = true;
-      exchange(request.metric, request.headers, text).then(
-        (answer) => this.#reply(answer, request.keepAlive),
-        () => this.socket.destroy(),
+      exchange(request.metric, request.headers, text, (answer) =>
+        this.#reply(answer, request.keepAlive),
       );
     }
 
