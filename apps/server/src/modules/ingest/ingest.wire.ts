@@ -13,15 +13,16 @@ const PIPELINE_BYTES = 65_536;
 const SWEEP_MS = 1_000;
 const END_OF_HEAD = Buffer.from('\r\n\r\n', 'latin1');
 
-/** Printable ASCII, tab and the line breaks that separate lines: anything else is handed off. */
-const HEAD_CHARACTERS = /^[\t\r\n\x20-\x7e]*$/;
-const REQUEST_LINE = /^POST (\/[\x21-\x7e]*) HTTP\/1\.1$/;
-/**
- * RFC 9110 field-name (a token), a colon, optional whitespace and the value, whose trailing
- * whitespace is trimmed apart: a lazy value followed by optional whitespace would backtrack
- * quadratically on a long run of spaces.
- */
-const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*(.*)$/;
+const REQUEST_LINE_START = 'POST /';
+const REQUEST_LINE_END = ' HTTP/1.1';
+/** RFC 9110 tchar: the characters of a field name. */
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN[c.charCodeAt(0)] = 1;
+}
+const TAB = 0x09;
+const SPACE = 0x20;
+const COLON = 0x3a;
 /** Headers whose presence needs Node's own handling (RFC 9112 §6, §9.6, §9.9; RFC 9110 §10.1.1). */
 const HANDED_OFF_HEADERS: ReadonlySet<string> = new Set(['transfer-encoding', 'expect', 'upgrade']);
 const DIGITS = /^\d{1,15}$/;
@@ -321,21 +322,9 @@ export function attachIngestWire(
 
   /** The head of a request taken here, or undefined for one handed off. */
   function readHead(unread: Buffer, headEnd: number): Recognised | undefined {
-    const head = unread.toString('latin1', 0, headEnd);
-    if (!HEAD_CHARACTERS.test(head)) return undefined;
-    const lines = head.split('\r\n');
-    if (lines.length > MAX_HEADER_LINES + 1) return undefined;
-    const url = REQUEST_LINE.exec(lines[0] ?? '')?.[1];
-    if (url === undefined) return undefined;
-    const headers: IncomingHttpHeaders = Object.create(null);
-    for (let i = 1; i < lines.length; i++) {
-      const field = HEADER_LINE.exec(lines[i] ?? '');
-      if (field === null) return undefined;
-      const name = (field[1] ?? '').toLowerCase();
-      if (headers[name] !== undefined || HANDED_OFF_HEADERS.has(name)) return undefined;
-      // Only tabs and spaces can trail here (HEAD_CHARACTERS): trimEnd() removes just those.
-      headers[name] = (field[2] ?? '').trimEnd();
-    }
+    const head = parseHead(unread.toString('latin1', 0, headEnd));
+    if (head === undefined) return undefined;
+    const { url, headers } = head;
     const length = headers['content-length'];
     if (headers.host === undefined || length === undefined || !DIGITS.test(length)) {
       return undefined;
@@ -356,6 +345,60 @@ export function attachIngestWire(
   }
 
   return wire;
+}
+
+/**
+ * A request head (without its blank line) of the form taken here: `POST` with an origin-form
+ * target over HTTP/1.1, then header lines — a field name (a token), a colon, optional whitespace
+ * and a value of printable ASCII and tabs, its trailing whitespace dropped — separated by CRLF, at
+ * most MAX_HEADER_LINES of them, none repeated or needing Node's own handling. The names come
+ * lower-cased. Undefined for anything else: a bare CR or LF, obs-fold, obs-text, a space before a
+ * colon, control characters. One pass over the characters, no backtracking.
+ */
+export function parseHead(
+  head: string,
+): { readonly url: string; readonly headers: IncomingHttpHeaders } | undefined {
+  if (!head.startsWith(REQUEST_LINE_START)) return undefined;
+  const end = head.length;
+  let lineEnd = head.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = end;
+  const urlEnd = lineEnd - REQUEST_LINE_END.length;
+  if (urlEnd < REQUEST_LINE_START.length - 1 || !head.startsWith(REQUEST_LINE_END, urlEnd)) {
+    return undefined;
+  }
+  const urlStart = REQUEST_LINE_START.length - 1;
+  for (let i = urlStart; i < urlEnd; i++) {
+    const c = head.charCodeAt(i);
+    if (c <= SPACE || c > 0x7e) return undefined;
+  }
+  const headers: IncomingHttpHeaders = Object.create(null);
+  let lines = 0;
+  // Each CRLF starts a line: an empty one (a head ending in CRLF) is no header line.
+  for (let start = lineEnd + 2; lineEnd < end; start = lineEnd + 2) {
+    if (++lines > MAX_HEADER_LINES) return undefined;
+    lineEnd = head.indexOf('\r\n', start);
+    if (lineEnd < 0) lineEnd = end;
+    let i = start;
+    while (i < lineEnd && TOKEN[head.charCodeAt(i)] === 1) i++;
+    if (i === start || i === lineEnd || head.charCodeAt(i) !== COLON) return undefined;
+    const name = head.slice(start, i).toLowerCase();
+    i++;
+    while (i < lineEnd && (head.charCodeAt(i) === SPACE || head.charCodeAt(i) === TAB)) i++;
+    let valueEnd = lineEnd;
+    while (
+      valueEnd > i &&
+      (head.charCodeAt(valueEnd - 1) === SPACE || head.charCodeAt(valueEnd - 1) === TAB)
+    ) {
+      valueEnd--;
+    }
+    for (let j = i; j < valueEnd; j++) {
+      const c = head.charCodeAt(j);
+      if ((c < SPACE && c !== TAB) || c > 0x7e) return undefined;
+    }
+    if (headers[name] !== undefined || HANDED_OFF_HEADERS.has(name)) return undefined;
+    headers[name] = head.slice(i, valueEnd);
+  }
+  return { url: head.slice(urlStart, urlEnd), headers };
 }
 
 let dateValue = '';
