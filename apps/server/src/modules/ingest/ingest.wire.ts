@@ -20,6 +20,31 @@ const TOKEN = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
   TOKEN[c.charCodeAt(0)] = 1;
 }
+/**
+ * Field names most requests send, lower-cased: a name read from a head that spells one of them (in
+ * any case) is this string, without a copy of its own.
+ */
+const COMMON_NAMES: ReadonlyArray<ReadonlyArray<string> | undefined> = (() => {
+  const byLength: string[][] = [];
+  for (const name of [
+    'host',
+    'content-type',
+    'content-length',
+    'authorization',
+    'connection',
+    'idempotency-key',
+    'origin',
+    'user-agent',
+    'accept',
+    'accept-encoding',
+    'x-request-id',
+  ]) {
+    const same = byLength[name.length] ?? [];
+    same.push(name);
+    byLength[name.length] = same;
+  }
+  return byLength;
+})();
 const TAB = 0x09;
 const SPACE = 0x20;
 const COLON = 0x3a;
@@ -381,7 +406,7 @@ export function parseHead(
     let i = start;
     while (i < lineEnd && TOKEN[head.charCodeAt(i)] === 1) i++;
     if (i === start || i === lineEnd || head.charCodeAt(i) !== COLON) return undefined;
-    const name = head.slice(start, i).toLowerCase();
+    const name = fieldName(head, start, i);
     i++;
     while (i < lineEnd && (head.charCodeAt(i) === SPACE || head.charCodeAt(i) === TAB)) i++;
     let valueEnd = lineEnd;
@@ -401,30 +426,57 @@ export function parseHead(
   return { url: head.slice(urlStart, urlEnd), headers };
 }
 
-let dateValue = '';
+/** The field name in head[start, end), lower-cased. */
+function fieldName(head: string, start: number, end: number): string {
+  common: for (const name of COMMON_NAMES[end - start] ?? []) {
+    for (let i = 0; i < name.length; i++) {
+      const c = head.charCodeAt(start + i);
+      // ASCII letters lower-cased; any other character of a token stays as it is.
+      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name.charCodeAt(i)) continue common;
+    }
+    return name;
+  }
+  return head.slice(start, end).toLowerCase();
+}
+
+let dateLine = '';
 let dateUntil = 0;
 
-/** The Date header's value, made once a second. */
-function httpDate(): string {
+/** The Date header's line, made once a second. */
+function httpDateLine(): string {
   const now = Date.now();
   if (now >= dateUntil) {
-    dateValue = new Date(now).toUTCString();
+    dateLine = `date: ${new Date(now).toUTCString()}\r\n`;
     dateUntil = now - (now % 1000) + 1000;
   }
-  return dateValue;
+  return dateLine;
 }
+
+const statusLines = new Map<number, string>();
+let keepAliveLines = { timeout: -1, lines: '' };
 
 /** An answer as HTTP/1.1 bytes, with the connection headers Node would add. */
 function serialise(answer: IngestAnswer, close: boolean, keepAliveTimeout: number): string {
-  let text = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n`;
+  let text = statusLines.get(answer.status);
+  if (text === undefined) {
+    text = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n`;
+    statusLines.set(answer.status, text);
+  }
   const { headers } = answer;
   for (const name in headers) text += `${name}: ${headers[name]}\r\n`;
-  text += `date: ${httpDate()}\r\n`;
+  text += httpDateLine();
   if (close) text += 'connection: close\r\n';
   else {
-    text += 'connection: keep-alive\r\n';
-    if (keepAliveTimeout > 0)
-      text += `keep-alive: timeout=${Math.floor(keepAliveTimeout / 1000)}\r\n`;
+    if (keepAliveLines.timeout !== keepAliveTimeout) {
+      keepAliveLines = {
+        timeout: keepAliveTimeout,
+        lines:
+          keepAliveTimeout > 0
+            ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveTimeout / 1000)}\r\n`
+            : 'connection: keep-alive\r\n',
+      };
+    }
+    text += keepAliveLines.lines;
   }
   return `${text}\r\n${answer.body}`;
 }
