@@ -5,6 +5,7 @@ import * as query from './2026-11-28-03-query.js';
 import * as passwordResets from './2026-11-28-04-password-resets.js';
 import * as websiteTracker from './2026-11-28-05-website-tracker.js';
 import * as eventBlocks from './2026-11-28-06-event-blocks.js';
+import * as eventBlocksRowid from './2026-11-29-01-event-blocks-rowid.js';
 
 /** Every migration, in order. Names are date-prefixed; a shipped migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-04-password-resets': passwordResets,
   '2026-11-28-05-website-tracker': websiteTracker,
   '2026-11-28-06-event-blocks': eventBlocks,
+  '2026-11-29-01-event-blocks-rowid': eventBlocksRowid,
 };
 
 export const migrationProvider: MigrationProvider = {
