@@ -69,7 +69,7 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-/** Writes a group commit and returns its outcomes; the portable writer returns a promise of them. */
+/** The portable writer's group commit (through Kysely): a promise of the requests' outcomes. */
 export type WriteRequests = (
   requests: readonly PendingRequest[],
   now: number,
