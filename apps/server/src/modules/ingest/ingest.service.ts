@@ -506,31 +506,25 @@ export function createIngestService(deps: {
     );
   }
 
-  /**
-   * Stores one prepared event of an admitted request: `settle` is told its 200, or the error it
-   * is refused with. Both carry `headers` (the rate limit's) when given.
-   */
+  /** Stores one prepared event of an admitted request: `settle` is told its 200, or its refusal. */
   function storeEvent(
     admitted: Admitted,
     event: PendingEvent,
     idempotency: { key: string; hash: string } | undefined,
-    headers: Record<string, string> | undefined,
     settle: Settle<IngestReply>,
   ): void {
     const spec: ResponseSpec = { kind: 'single', metricId: event.metricId };
-    const refuse = (error: unknown): void =>
-      settle.reject(headers === undefined ? error : withRateHeaders(error, headers));
     commitEvents(admitted, [event], idempotency, spec, {
       resolve: (outcomes) => {
         try {
           assertStored(outcomes[0], 'The event was not stored.', clock.now());
         } catch (error) {
-          refuse(error);
+          settle.reject(error);
           return;
         }
-        settle.resolve({ status: 200, headers: headers ?? {}, body: responseBody(spec, outcomes) });
+        settle.resolve({ status: 200, headers: {}, body: responseBody(spec, outcomes) });
       },
-      reject: refuse,
+      reject: (error) => settle.reject(error),
     });
   }
 
@@ -550,7 +544,7 @@ export function createIngestService(deps: {
         async (idempotency) => {
           const event = await prepare(identity.projectId, metricRef, body);
           return new Promise<IngestReply>((resolve, reject) =>
-            storeEvent(admitted, event, idempotency, undefined, { resolve, reject }),
+            storeEvent(admitted, event, idempotency, { resolve, reject }),
           );
         },
       );
@@ -603,7 +597,12 @@ export function createIngestService(deps: {
       );
       return;
     }
-    storeEvent(admitted, event, undefined, admitted.headers, settle);
+    // The rate-limit headers, on the answer and on a refusal, as ingestAdmitted() adds them.
+    const { headers } = admitted;
+    storeEvent(admitted, event, undefined, {
+      resolve: (reply) => settle.resolve({ ...reply, headers }),
+      reject: (error) => settle.reject(withRateHeaders(error, headers)),
+    });
   }
 
   return {
