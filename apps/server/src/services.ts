@@ -4,6 +4,7 @@ import { type CounterStore, MemoryCounterStore } from './lib/counter-store.js';
 import { type InvalidationBus, MemoryInvalidationBus } from './lib/invalidation-bus.js';
 import { createAccountsRepo } from './modules/accounts/accounts.repo.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
+import { rollupFolder } from './modules/ingest/rollup-fold.js';
 import { createKeysRepo } from './modules/keys/keys.repo.js';
 import { createKeysService } from './modules/keys/keys.service.js';
 import { createMetricsRepo } from './modules/metrics/metrics.repo.js';
@@ -49,7 +50,7 @@ export function createServices({ storage, config, clock, attempts, bus: givenBus
     defaults: { ...config.ingest, maxQueryRangeDays: config.query.maxRangeDays },
   });
   const query = createQueryService({
-    repo: createQueryRepo(db, storage.dialect),
+    repo: createQueryRepo(db, storage.dialect, settleRollups(storage)),
     metrics,
     clock,
     config,
@@ -58,3 +59,10 @@ export function createServices({ storage, config, clock, attempts, bus: givenBus
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+/** On SQLite, what readers of the rollups call first (modules/ingest/rollup-fold.ts). */
+function settleRollups(storage: Storage): (() => void) | undefined {
+  const { sqlite } = storage;
+  if (sqlite === undefined) return undefined;
+  return () => rollupFolder(sqlite).settle();
+}

@@ -1,7 +1,8 @@
 import type SQLite from 'better-sqlite3';
 import { utcMonth } from '../../lib/time.js';
 import type { RequestOutcome, WriteRequests } from './ingest.repo.js';
-import { ROLLUP_LEVELS, WritePlan } from './write-plan.js';
+import { rollupFolder } from './rollup-fold.js';
+import { type RollupCell, type RollupLevel, WritePlan } from './write-plan.js';
 
 type SyncWriteRequests = (
   ...args: [
@@ -21,7 +22,9 @@ type SyncWriteRequests = (
  * The group commit on SQLite: prepared statements on the native handle, run synchronously inside
  * one transaction, so nothing else interleaves with it and no SQL is built per commit. It makes
  * the same decisions as the portable writer, through the same WritePlan. It commits at the
- * handle's `synchronous = FULL` unless told to defer the sync.
+ * handle's `synchronous = FULL` unless told to defer the sync. Unlike the portable writer, it
+ * leaves the rollups to the handle's RollupFolder (rollup-fold.ts), which adds the sums of many
+ * commits at once.
  */
 export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests {
   const syncNormal = database.prepare('pragma synchronous = NORMAL');
@@ -48,24 +51,18 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
   const insertBlock = database.prepare<
     [string, string, string, number, number, number, number, number, string]
   >(
+    // Above every block and above the fold's mark (rollup-fold.ts), even once the newest blocks
+    // have been deleted.
     `insert into event_blocks
-       (metric_id, project_id, key_id, received_at, hour, first_ts, last_ts, count, events)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (id, metric_id, project_id, key_id, received_at, hour, first_ts, last_ts, count, events)
+     values (
+       max((select coalesce(max(id), 0) from event_blocks),
+           (select folded_through from rollup_fold where id = 1)) + 1,
+       ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertFilterValue = database.prepare<[string, string, string, number]>(
     `insert into metric_filter_values (metric_id, key, value, first_seen_at) values (?, ?, ?, ?)
      on conflict do nothing`,
-  );
-  const upsertRollup = Object.fromEntries(
-    ROLLUP_LEVELS.map((level) => [
-      level.name,
-      database.prepare<[string, number, string, bigint, bigint, number]>(
-        `insert into rollups_${level.name} (metric_id, bucket, dims, pos, neg, count)
-         values (?, ?, ?, ?, ?, ?)
-         on conflict (metric_id, dims, bucket) do update
-           set pos = pos + excluded.pos, neg = neg + excluded.neg, count = count + excluded.count`,
-      ),
-    ]),
   );
   const addToMetric = database.prepare<[bigint, bigint, number, number, number, string]>(
     `update metrics set total_positive = total_positive + ?, total_negative = total_negative + ?,
@@ -85,6 +82,10 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
   // once the transaction has committed; bounded, and forgotten as a whole when full.
   const storedFilterValues = new Set<string>();
   let insertedFilterValues: string[] = [];
+  // The commit's blocks and what their events add to the rollups: the fold's, once committed.
+  const folder = rollupFolder(database);
+  let insertedBlocks: number[] = [];
+  let committedCells: Record<RollupLevel, RollupCell[]> | undefined;
 
   const write = database.transaction(
     (
@@ -114,7 +115,7 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
       }
 
       for (const b of plan.blocks()) {
-        insertBlock.run(
+        const { lastInsertRowid } = insertBlock.run(
           b.metricId,
           b.projectId,
           b.keyId,
@@ -125,18 +126,15 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
           b.count,
           b.events,
         );
+        insertedBlocks.push(Number(lastInsertRowid));
       }
       const { cells, filterValues, metrics } = plan.aggregate();
+      committedCells = cells;
       for (const v of filterValues) {
         const id = `${v.metricId}\u0000${v.key}\u0000${v.value}`;
         if (storedFilterValues.has(id)) continue;
         insertFilterValue.run(v.metricId, v.key, v.value, now);
         insertedFilterValues.push(id);
-      }
-      for (const level of ROLLUP_LEVELS) {
-        const upsert = upsertRollup[level.name];
-        for (const c of cells[level.name])
-          upsert?.run(c.metricId, c.bucket, c.dims, c.pos, c.neg, c.count);
       }
       for (const [metricId, m] of metrics) {
         addToMetric.run(m.pos, m.neg, m.count, m.lastTs, m.lastTs, metricId);
@@ -156,7 +154,10 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
   // `immediate`: take the write lock at BEGIN, so a concurrent writer waits instead of failing.
   const commit: SyncWriteRequests = (requests, now, idempotencyCutoff) => {
     insertedFilterValues = [];
+    insertedBlocks = [];
+    committedCells = undefined;
     const outcomes = write.immediate(requests, now, idempotencyCutoff);
+    if (committedCells !== undefined) folder.committed(insertedBlocks, committedCells);
     if (storedFilterValues.size + insertedFilterValues.length > STORED_FILTER_VALUES_LIMIT) {
       storedFilterValues.clear();
     }

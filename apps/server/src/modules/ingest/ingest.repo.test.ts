@@ -55,15 +55,15 @@ describe.runIf(DIALECTS.includes('sqlite'))('SQLite event writer', () => {
     const sqlite = ctx.storage.sqlite;
     if (sqlite === undefined) throw new Error('not SQLite');
     // A commit that fails after its filter values were inserted (rolled back with it).
-    sqlite.exec(`create table fail_rollups (active integer);
-      insert into fail_rollups values (1);
-      create trigger fail_minute before insert on rollups_minute
-        when (select active from fail_rollups) = 1 begin select raise(abort, 'disk full'); end;`);
+    sqlite.exec(`create table fail_totals (active integer);
+      insert into fail_totals values (1);
+      create trigger fail_totals before update on metrics
+        when (select active from fail_totals) = 1 begin select raise(abort, 'disk full'); end;`);
     const repo = createIngestRepo(ctx.storage);
     const now = ctx.clock.now();
     expect(() => repo.writeRequests([request('pro')], now, 0)).toThrow('disk full');
     expect(await storedValues()).toEqual([]);
-    sqlite.exec('update fail_rollups set active = 0');
+    sqlite.exec('update fail_totals set active = 0');
     await repo.writeRequests([request('pro')], now, 0);
     await repo.writeRequests([request('pro'), request('free')], now, 0);
     expect(await storedValues()).toEqual(['free', 'pro']);

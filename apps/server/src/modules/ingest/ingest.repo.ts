@@ -5,6 +5,7 @@ import type { Db, Storage } from '../../storage/database.js';
 import { CommitSyncPolicy } from '../../storage/sync-policy.js';
 import { WalSync } from '../../storage/wal-sync.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
+import { type RollupFolder, rollupFolder } from './rollup-fold.js';
 import { type ResponseSpec, ROLLUP_LEVELS, WritePlan } from './write-plan.js';
 
 export interface PendingEvent {
@@ -102,10 +103,14 @@ export function createIngestRepo(
    */
   let durable: (() => Promise<void> | undefined) | undefined;
   let wal: WalSync | undefined;
+  let folder: RollupFolder | undefined;
   if (sqlite === undefined) {
     writeRequests = createPortableWriter(db);
   } else {
     const write = createSqliteWriter(sqlite);
+    // Blocks a crash left out of the rollups are added now, before anything else is stored.
+    folder = rollupFolder(sqlite);
+    folder.settle();
     // An in-memory database has no disk to wait for: its commits are as durable as they get.
     const sync = sqlite.memory ? undefined : new WalSync(`${sqlite.name}-wal`);
     const policy = options.syncPolicy ?? new CommitSyncPolicy();
@@ -137,9 +142,16 @@ export function createIngestRepo(
     writeRequests,
     durable,
 
-    /** Lets go of the WAL file; after the last commit, before the database closes. */
+    /**
+     * Adds what is left to the rollups and lets go of the WAL file; after the last commit, before
+     * the database closes.
+     */
     async close(): Promise<void> {
-      await wal?.close();
+      try {
+        folder?.close();
+      } finally {
+        await wal?.close();
+      }
     },
 
     async findIdempotencyRecord(

@@ -59,7 +59,15 @@ function spansOf(ranges: readonly LevelRange[]): Array<[number, number]> {
   return spans;
 }
 
-export function createQueryRepo(db: Db, dialect: DialectName) {
+export function createQueryRepo(
+  db: Db,
+  dialect: DialectName,
+  /**
+   * Brings the rollups up to every committed event before they are read: SQLite's fold
+   * (ingest/rollup-fold.ts). PostgreSQL's commits write the rollups themselves.
+   */
+  settle: () => void = () => {},
+) {
   /**
    * Joins the selectors, a list of bucket ranges and a rollup table so that each (selector,
    * range) pair is an index range read on (metric_id, dims, bucket). SQLite takes CROSS JOIN as
@@ -158,6 +166,7 @@ export function createQueryRepo(db: Db, dialect: DialectName) {
   return {
     /** Sums per (group, bucket index) over the rollup rows covering each bucket. */
     async sum(selectors: readonly Selector[], ranges: RangesByLevel): Promise<Sums[]> {
+      settle();
       const parts = await Promise.all(
         ROLLUP_LEVELS.map((level) => sumLevel(level.name, selectors, ranges[level.name])),
       );
@@ -170,6 +179,7 @@ export function createQueryRepo(db: Db, dialect: DialectName) {
      * MAX_DIMENSION_SETS: more than that many comes back as MAX_DIMENSION_SETS + 1 entries.
      */
     async dimensionSets(metricId: string): Promise<string[]> {
+      settle();
       const { rows } = await sql<{ dims: string | null }>`
         with recursive d (dims, n) as (
           select (select min(dims) from rollups_day where metric_id = ${metricId} and dims > ''), 1

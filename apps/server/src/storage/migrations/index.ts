@@ -6,6 +6,7 @@ import * as passwordResets from './2026-11-28-04-password-resets.js';
 import * as websiteTracker from './2026-11-28-05-website-tracker.js';
 import * as eventBlocks from './2026-11-28-06-event-blocks.js';
 import * as eventBlocksRowid from './2026-11-29-01-event-blocks-rowid.js';
+import * as rollupFold from './2026-11-29-02-rollup-fold.js';
 
 /** Every migration, in order. Names are date-prefixed; a shipped migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-05-website-tracker': websiteTracker,
   '2026-11-28-06-event-blocks': eventBlocks,
   '2026-11-29-01-event-blocks-rowid': eventBlocksRowid,
+  '2026-11-29-02-rollup-fold': rollupFold,
 };
 
 export const migrationProvider: MigrationProvider = {
