@@ -237,7 +237,8 @@ async function generate(options: {
 
     const asOf = Date.now();
     const from = asOf - SPAN_MS;
-    const { writeRequests } = createIngestRepo(storage);
+    const repo = createIngestRepo(storage);
+    const { writeRequests } = repo;
     const next = random(seed);
     const country = picker(COUNTRIES.map((_, i) => 1 / (i + 1)));
     const page = picker(PAGES.map((_, i) => 1 / (i + 1) ** 0.8));
@@ -285,6 +286,8 @@ async function generate(options: {
         );
       }
     }
+    // Brings SQLite's rollups up to the last commit (modules/ingest/rollup-fold.ts).
+    await repo.close();
     const seconds = (performance.now() - started) / 1000;
     console.log(
       `${dialect}: generated in ${seconds.toFixed(0)} s (${Math.round(events / seconds).toLocaleString('en')} events/s); measuring sizes…`,

@@ -5,7 +5,7 @@ import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js
 import { parseFilters } from './event-input.js';
 import type { PendingRequest } from './ingest.repo.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
-import { FOLD_DELAY_MS, RollupFolder, rollupFolder } from './rollup-fold.js';
+import { FOLD_DELAY_MS, FOLD_MAX_CELLS, RollupFolder, rollupFolder } from './rollup-fold.js';
 import { filtersJson } from './write-plan.js';
 
 const HOUR = 3_600_000;
@@ -217,6 +217,32 @@ describe.runIf(DIALECTS.includes('sqlite'))('rollups folded after the commits (S
       sqlite.exec('drop trigger fail_fold');
     }
     rollupFolder(sqlite).settle();
+    expect(stored(metricId)).toEqual(expected(requests));
+  });
+
+  it(`folds within the commit once ${FOLD_MAX_CELLS} cells wait, without the event loop`, async () => {
+    const metricId = await newMetric('basic');
+    const filters = parseFilters({ plan: 'pro', country: 'fr' });
+    // One event a minute for about nine days, two filters: four cells a minute, over the bound.
+    const minutes = Math.ceil(FOLD_MAX_CELLS / 4) + 10;
+    const start = ctx.clock.now() - minutes * 60_000;
+    const requests: PendingRequest[] = [
+      {
+        projectId,
+        keyId,
+        quota: null,
+        events: Array.from({ length: minutes }, (_, i) => ({
+          metricId,
+          micros: 1_000_000n,
+          filters,
+          filtersJson: filtersJson(filters),
+          ts: start + i * 60_000,
+        })),
+      },
+    ];
+    // Synchronous: no timer can have run before the check.
+    createSqliteWriter(sqlite)(requests, ctx.clock.now(), 0);
+    expect(mark()).toBe(maxBlockId());
     expect(stored(metricId)).toEqual(expected(requests));
   });
 

@@ -33,6 +33,7 @@ export class RollupFolder {
   #ids: number[] = [];
   /** Their events' rollup cells, per level, keyed by metric, bucket and dims. */
   #cells = emptyCells();
+  #cellCount = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(database: SQLite.Database) {
@@ -72,8 +73,9 @@ export class RollupFolder {
 
   /**
    * A commit of this process stored these blocks, whose events add up to these cells: called once
-   * the commit has committed. The fold follows within FOLD_DELAY_MS, or at once past
-   * FOLD_MAX_BLOCKS.
+   * the commit has committed. The fold follows within FOLD_DELAY_MS, or right away (in this call)
+   * past FOLD_MAX_BLOCKS blocks or FOLD_MAX_CELLS cells, so that what is held in memory stays
+   * bounded even for a caller that commits without ever yielding to the event loop.
    */
   committed(
     ids: readonly number[],
@@ -85,15 +87,17 @@ export class RollupFolder {
       for (const cell of cells[level.name]) {
         const key = `${cell.metricId}\u0000${cell.bucket}\u0000${cell.dims}`;
         const sum = into.get(key);
-        if (sum === undefined) into.set(key, { ...cell });
-        else {
+        if (sum === undefined) {
+          into.set(key, { ...cell });
+          this.#cellCount += 1;
+        } else {
           sum.pos += cell.pos;
           sum.neg += cell.neg;
           sum.count += cell.count;
         }
       }
     }
-    if (this.#ids.length >= FOLD_MAX_BLOCKS) this.#schedule(0);
+    if (this.#ids.length >= FOLD_MAX_BLOCKS || this.#cellCount >= FOLD_MAX_CELLS) this.#foldNow();
     else this.#schedule(FOLD_DELAY_MS);
   }
 
@@ -133,19 +137,31 @@ export class RollupFolder {
     }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (!this.#database.open) return;
-      try {
-        this.fold();
-      } catch (error) {
-        // Nothing is lost: the blocks stay above the mark, and readers fold before reading.
-        process.emitWarning(
-          `Folding events into the rollups failed, retrying in ${RETRY_MS} ms: ${error instanceof Error ? error.message : String(error)}`,
-          'MeasurelyStorageWarning',
-        );
-        this.#schedule(RETRY_MS);
-      }
+      if (this.#database.open) this.#foldNow();
     }, ms);
     this.#timer.unref();
+  }
+
+  /** fold(), for the writer and the timer: a failure is reported and tried again later. */
+  #foldNow(): void {
+    try {
+      this.fold();
+    } catch (error) {
+      // Nothing is lost: the blocks stay above the mark, readers fold before reading, and the
+      // next fold reads them back. The sums in memory are dropped, so they stay bounded.
+      this.#forget();
+      process.emitWarning(
+        `Folding events into the rollups failed, retrying in ${RETRY_MS} ms: ${error instanceof Error ? error.message : String(error)}`,
+        'MeasurelyStorageWarning',
+      );
+      this.#schedule(RETRY_MS);
+    }
+  }
+
+  #forget(): void {
+    this.#ids = [];
+    this.#cells = emptyCells();
+    this.#cellCount = 0;
   }
 
   #foldInTransaction(): void {
@@ -163,9 +179,8 @@ export class RollupFolder {
       }
       this.#setMark.run(last);
     }
-    // Only reached if the transaction commits; thrown errors keep the sums for the next try.
-    this.#ids = [];
-    this.#cells = emptyCells();
+    // Inside the transaction: if it fails to commit, the next fold reads the blocks back.
+    this.#forget();
   }
 
   /** Reads the blocks in (mark, last] back and adds their events, a chunk of blocks at a time. */
@@ -216,6 +231,8 @@ interface BlockRow {
 export const FOLD_DELAY_MS = 500;
 /** Blocks committed since the last fold past which the next one runs at once. */
 export const FOLD_MAX_BLOCKS = 2_000;
+/** Rollup cells held in memory past which the next fold runs at once. */
+export const FOLD_MAX_CELLS = 50_000;
 /** Blocks read back at a time when folding blocks this process did not add up. */
 const STORED_CHUNK = 256;
 /** After a failed fold, the next try. */
