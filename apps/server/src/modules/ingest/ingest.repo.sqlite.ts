@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { utcMonth } from '../../lib/time.js';
 import type { RequestOutcome, WriteRequests } from './ingest.repo.js';
-import { rollupFolder } from './rollup-fold.js';
+import { FOLD_WITHIN_CELLS, rollupFolder } from './rollup-fold.js';
 import { type RollupCell, type RollupLevel, WritePlan } from './write-plan.js';
 
 type SyncWriteRequests = (
@@ -86,6 +86,7 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
   const folder = rollupFolder(database);
   let insertedBlocks: number[] = [];
   let committedCells: Record<RollupLevel, RollupCell[]> | undefined;
+  let foldedWithin = false;
 
   const write = database.transaction(
     (
@@ -129,7 +130,12 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
         insertedBlocks.push(Number(lastInsertRowid));
       }
       const { cells, filterValues, metrics } = plan.aggregate();
-      committedCells = cells;
+      if (cells.minute.length + cells.hour.length + cells.day.length >= FOLD_WITHIN_CELLS) {
+        folder.foldWithin(insertedBlocks, cells);
+        foldedWithin = true;
+      } else {
+        committedCells = cells;
+      }
       for (const v of filterValues) {
         const id = `${v.metricId}\u0000${v.key}\u0000${v.value}`;
         if (storedFilterValues.has(id)) continue;
@@ -156,8 +162,10 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
     insertedFilterValues = [];
     insertedBlocks = [];
     committedCells = undefined;
+    foldedWithin = false;
     const outcomes = write.immediate(requests, now, idempotencyCutoff);
-    if (committedCells !== undefined) folder.committed(insertedBlocks, committedCells);
+    if (foldedWithin) folder.foldedWithin();
+    else if (committedCells !== undefined) folder.committed(insertedBlocks, committedCells);
     if (storedFilterValues.size + insertedFilterValues.length > STORED_FILTER_VALUES_LIMIT) {
       storedFilterValues.clear();
     }

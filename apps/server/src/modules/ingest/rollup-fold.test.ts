@@ -5,7 +5,13 @@ import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js
 import { parseFilters } from './event-input.js';
 import type { PendingRequest } from './ingest.repo.js';
 import { createSqliteWriter } from './ingest.repo.sqlite.js';
-import { FOLD_DELAY_MS, FOLD_MAX_CELLS, RollupFolder, rollupFolder } from './rollup-fold.js';
+import {
+  FOLD_DELAY_MS,
+  FOLD_MAX_CELLS,
+  FOLD_WITHIN_CELLS,
+  RollupFolder,
+  rollupFolder,
+} from './rollup-fold.js';
 import { filtersJson } from './write-plan.js';
 
 const HOUR = 3_600_000;
@@ -220,29 +226,50 @@ describe.runIf(DIALECTS.includes('sqlite'))('rollups folded after the commits (S
     expect(stored(metricId)).toEqual(expected(requests));
   });
 
+  /** One request with an event a minute from `start`, two filters: four cells a minute. */
+  function spread(metricId: string, start: number, minutes: number): PendingRequest {
+    const filters = parseFilters({ plan: 'pro', country: 'fr' });
+    return {
+      projectId,
+      keyId,
+      quota: null,
+      events: Array.from({ length: minutes }, (_, i) => ({
+        metricId,
+        micros: 1_000_000n,
+        filters,
+        filtersJson: filtersJson(filters),
+        ts: start + i * 60_000,
+      })),
+    };
+  }
+
+  it(`a commit of ${FOLD_WITHIN_CELLS} cells or more folds within its own transaction`, async () => {
+    const metricId = await newMetric('basic');
+    const small = [request(metricId, 1)];
+    const write = createSqliteWriter(sqlite);
+    write(small, ctx.clock.now(), 0);
+    expect(mark()).toBeLessThan(maxBlockId());
+    // Held in memory no longer: it and what was waiting are folded by the commit itself.
+    const big = [spread(metricId, ctx.clock.now() - 30 * HOUR, FOLD_WITHIN_CELLS / 4)];
+    write(big, ctx.clock.now(), 0);
+    expect(mark()).toBe(maxBlockId());
+    expect(stored(metricId)).toEqual(expected([...small, ...big]));
+  });
+
   it(`folds within the commit once ${FOLD_MAX_CELLS} cells wait, without the event loop`, async () => {
     const metricId = await newMetric('basic');
-    const filters = parseFilters({ plan: 'pro', country: 'fr' });
-    // One event a minute for about nine days, two filters: four cells a minute, over the bound.
-    const minutes = Math.ceil(FOLD_MAX_CELLS / 4) + 10;
-    const start = ctx.clock.now() - minutes * 60_000;
-    const requests: PendingRequest[] = [
-      {
-        projectId,
-        keyId,
-        quota: null,
-        events: Array.from({ length: minutes }, (_, i) => ({
-          metricId,
-          micros: 1_000_000n,
-          filters,
-          filtersJson: filtersJson(filters),
-          ts: start + i * 60_000,
-        })),
-      },
-    ];
-    // Synchronous: no timer can have run before the check.
-    createSqliteWriter(sqlite)(requests, ctx.clock.now(), 0);
-    expect(mark()).toBe(maxBlockId());
+    const write = createSqliteWriter(sqlite);
+    const minutes = FOLD_WITHIN_CELLS / 4 - 50;
+    const requests: PendingRequest[] = [];
+    let start = ctx.clock.now() - 200 * 24 * HOUR;
+    // Synchronous commits, each under FOLD_WITHIN_CELLS: no timer can run between them.
+    while (mark() < maxBlockId() || requests.length === 0) {
+      requests.push(spread(metricId, start, minutes));
+      write(requests.slice(-1), ctx.clock.now(), 0);
+      start += minutes * 60_000;
+      expect(requests.length).toBeLessThanOrEqual(Math.ceil(FOLD_MAX_CELLS / (4 * minutes)) + 1);
+    }
+    expect(requests.length).toBeGreaterThan(1);
     expect(stored(metricId)).toEqual(expected(requests));
   });
 

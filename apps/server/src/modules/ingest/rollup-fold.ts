@@ -121,6 +121,26 @@ export class RollupFolder {
       return;
     }
     this.#fold.immediate();
+    this.#forget();
+  }
+
+  /**
+   * For a commit too big to be worth holding in memory (FOLD_WITHIN_CELLS): inside its
+   * transaction, once its blocks are stored, folds everything above the mark, this commit's
+   * blocks (and their cells) included. foldedWithin() once the transaction has committed.
+   */
+  foldWithin(
+    ids: readonly number[],
+    cells: Readonly<Record<RollupLevel, readonly RollupCell[]>>,
+  ): void {
+    this.#foldInTransaction({ ids, cells });
+  }
+
+  /** The commit that called foldWithin() has committed: what was held in memory is folded. */
+  foldedWithin(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#forget();
   }
 
   /** Folds what is left and stops the timer: before the database closes. */
@@ -164,23 +184,26 @@ export class RollupFolder {
     this.#cellCount = 0;
   }
 
-  #foldInTransaction(): void {
+  /** Runs inside a transaction; what is held in memory is forgotten once that has committed. */
+  #foldInTransaction(commit?: {
+    readonly ids: readonly number[];
+    readonly cells: Readonly<Record<RollupLevel, readonly RollupCell[]>>;
+  }): void {
     const mark = this.#readMark.get();
     if (mark === undefined) throw new Error('rollup_fold has no row: the database is not migrated');
     const ids = this.#idsAbove.all(mark);
     const last = ids[ids.length - 1];
-    if (last !== undefined) {
-      if (sameIds(ids, this.#ids)) {
-        for (const level of ROLLUP_LEVELS)
-          this.#write(level.name, this.#cells[level.name].values());
-      } else {
-        // Blocks of another process, of a crash, or some of this process's deleted meanwhile.
-        this.#foldStored(mark, last);
+    if (last === undefined) return;
+    if (sameIds(ids, commit === undefined ? this.#ids : [...this.#ids, ...commit.ids])) {
+      for (const level of ROLLUP_LEVELS) {
+        this.#write(level.name, this.#cells[level.name].values());
+        if (commit !== undefined) this.#write(level.name, commit.cells[level.name]);
       }
-      this.#setMark.run(last);
+    } else {
+      // Blocks of another process, of a crash, or some of this process's deleted meanwhile.
+      this.#foldStored(mark, last);
     }
-    // Inside the transaction: if it fails to commit, the next fold reads the blocks back.
-    this.#forget();
+    this.#setMark.run(last);
   }
 
   /** Reads the blocks in (mark, last] back and adds their events, a chunk of blocks at a time. */
@@ -233,6 +256,11 @@ export const FOLD_DELAY_MS = 500;
 export const FOLD_MAX_BLOCKS = 2_000;
 /** Rollup cells held in memory past which the next fold runs at once. */
 export const FOLD_MAX_CELLS = 50_000;
+/**
+ * A commit with this many rollup cells (all levels; a batch spread over many minutes) folds within
+ * its own transaction: holding them in memory would cost more than writing them at once.
+ */
+export const FOLD_WITHIN_CELLS = 2_000;
 /** Blocks read back at a time when folding blocks this process did not add up. */
 const STORED_CHUNK = 256;
 /** After a failed fold, the next try. */
