@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../apps/server/dist/config.js';
-import { OPERATOR } from '../apps/server/dist/lib/actor.js';
 import { systemClock } from '../apps/server/dist/lib/clock.js';
 import {
   createIngestRepo,
@@ -18,6 +17,7 @@ import { filtersJson } from '../apps/server/dist/modules/ingest/write-plan.js';
 import { createServices } from '../apps/server/dist/services.js';
 import { openStorage } from '../apps/server/dist/storage/database.js';
 import { median, ROOT } from './lib.js';
+import { createBenchMetric } from './setup.js';
 
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 2_000);
 const EVENTS_PER_COMMIT = 32;
@@ -53,18 +53,10 @@ async function measure(aged: boolean): Promise<Measure> {
     const sqlite = storage.sqlite;
     if (sqlite === undefined) throw new Error('not SQLite');
     const services = createServices({ storage, config, clock: systemClock });
-    const user = await services.accounts.createUser({
-      email: 'bench-commit@example.com',
-      password: 'bench commit password',
-    });
-    const { project, apiKey } = await services.projects.createProject(
-      OPERATOR,
-      { name: 'Commit bench' },
-      user.id,
-    );
-    const metric = await services.metrics.createMetric(OPERATOR, project.id, {
-      name: 'requests',
-      type: 'basic',
+    const { project, apiKey, metric } = await createBenchMetric(services, {
+      label: 'commit',
+      project: 'Commit bench',
+      metric: 'requests',
     });
     const now = Date.now();
     if (aged) {

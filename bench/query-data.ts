@@ -17,6 +17,7 @@ import { filtersJson } from '../apps/server/dist/modules/ingest/write-plan.js';
 import { createServices } from '../apps/server/dist/services.js';
 import { openStorage, type Storage } from '../apps/server/dist/storage/database.js';
 import { ROOT } from './lib.js';
+import { createBenchMetric } from './setup.js';
 
 /** Bumped whenever the generated data changes shape, so an old cache is rebuilt. */
 const FORMAT = 2;
@@ -217,18 +218,10 @@ async function generate(options: {
   const storage = await openStorage(config.database);
   try {
     const services = createServices({ storage, config, clock: systemClock });
-    const user = await services.accounts.createUser({
-      email: 'bench-query@example.com',
-      password: 'bench query password',
-    });
-    const { project, apiKey } = await services.projects.createProject(
-      OPERATOR,
-      { name: 'Query bench' },
-      user.id,
-    );
-    const metric = await services.metrics.createMetric(OPERATOR, project.id, {
-      name: 'revenue',
-      type: 'basic',
+    const { project, apiKey, metric } = await createBenchMetric(services, {
+      label: 'query',
+      project: 'Query bench',
+      metric: 'revenue',
     });
     const readKey = await services.keys.createKey(OPERATOR, project.id, {
       name: 'Query bench reader',
