@@ -143,4 +143,24 @@ export async function load(options: {
   };
 }
 
+/**
+ * One measurement made of several loads of the same length (slices interleaved with another
+ * server's): requests per second over all of them, counts summed, the slices' median p50 and
+ * their worst p99.
+ */
+export function combineLoads(slices: readonly LoadResult[]): LoadResult {
+  const ok = slices.reduce((n, r) => n + r.ok, 0);
+  return {
+    requestsPerSec:
+      slices.length === 0
+        ? 0
+        : Math.round(slices.reduce((n, r) => n + r.requestsPerSec, 0) / slices.length),
+    ok,
+    non2xx: slices.reduce((n, r) => n + r.non2xx, 0),
+    errors: slices.reduce((n, r) => n + r.errors, 0),
+    p50Ms: median(slices.map((r) => r.p50Ms)),
+    p99Ms: Math.max(0, ...slices.map((r) => r.p99Ms)),
+  };
+}
+
 export const execFileAsync = promisify(execFile);
