@@ -24,6 +24,15 @@ export function corsHeadersFor(
   return headers.origin === undefined ? NO_HEADERS : CORS_HEADERS;
 }
 
+const CORS_LINES = Object.entries(CORS_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
+/** corsHeadersFor() as HTTP header lines (each ending in CRLF), for answers written as text. */
+export function corsLinesFor(headers: IncomingHttpHeaders): string {
+  return headers.origin === undefined ? '' : CORS_LINES;
+}
+
 export const PREFLIGHT_HEADERS = {
   ...CORS_HEADERS,
   'access-control-allow-methods': 'POST, OPTIONS',

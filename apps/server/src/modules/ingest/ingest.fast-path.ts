@@ -3,7 +3,7 @@ import { toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
 import { answerableError } from '../../plugins/error-handler.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
-import { corsHeadersFor, ingestContextOf, parseIngestBody } from './ingest-http.js';
+import { corsLinesFor, ingestContextOf, parseIngestBody } from './ingest-http.js';
 
 /** Where errors go: the app's pino logger. */
 interface FastPathLogger {
@@ -52,10 +52,14 @@ export function recognise(
   return { metric: route?.[1] !== undefined && segment === 'batch' ? undefined : segment };
 }
 
-/** An ingestion request's answer, ready to be written: status, headers and JSON body. */
+/** An ingestion request's answer, ready to be written: status, header lines and JSON body. */
 export interface IngestAnswer {
   readonly status: number;
-  readonly headers: Readonly<Record<string, string | number>>;
+  /**
+   * The answer's own headers as HTTP header lines, each `name: value` and CRLF, names lower-case:
+   * the connection headers (Date, Connection, Keep-Alive) are the writer's.
+   */
+  readonly lines: string;
   readonly body: string;
 }
 
@@ -86,7 +90,11 @@ export function createIngestExchange(deps: {
 }): IngestExchange {
   const { ingest, log } = deps;
 
-  /** The answer with its headers: the request id, CORS for browsers, the reply's own, the body's. */
+  /**
+   * The answer with its headers: the request id, CORS for browsers, the reply's own, the body's.
+   * Rendered as text at once (no header object to spread and walk again): `own` never names the
+   * request id, CORS or content headers, which are always written here.
+   */
   function answerOf(
     headers: IncomingHttpHeaders,
     requestId: string,
@@ -95,17 +103,10 @@ export function createIngestExchange(deps: {
     type: string,
     body: string,
   ): IngestAnswer {
-    return {
-      status,
-      headers: {
-        'x-request-id': requestId,
-        ...corsHeadersFor(headers),
-        ...own,
-        'content-type': type,
-        'content-length': Buffer.byteLength(body),
-      },
-      body,
-    };
+    let lines = `x-request-id: ${requestId}\r\n${corsLinesFor(headers)}`;
+    if (own !== undefined) for (const name in own) lines += `${name}: ${own[name]}\r\n`;
+    lines += `content-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+    return { status, lines, body };
   }
 
   function answer(headers: IncomingHttpHeaders, requestId: string, reply: IngestReply) {

@@ -506,7 +506,10 @@ export function createIngestService(deps: {
     );
   }
 
-  /** Stores one prepared event of an admitted request: `settle` is told its 200, or its refusal. */
+  /**
+   * Stores one prepared event of an admitted request: `settle` is told its 200 (with the admitted
+   * request's rate-limit headers), or its refusal.
+   */
   function storeEvent(
     admitted: Admitted,
     event: PendingEvent,
@@ -522,7 +525,11 @@ export function createIngestService(deps: {
           settle.reject(error);
           return;
         }
-        settle.resolve({ status: 200, headers: {}, body: responseBody(spec, outcomes) });
+        settle.resolve({
+          status: 200,
+          headers: admitted.headers,
+          body: responseBody(spec, outcomes),
+        });
       },
       reject: (error) => settle.reject(error),
     });
@@ -597,11 +604,11 @@ export function createIngestService(deps: {
       );
       return;
     }
-    // The rate-limit headers, on the answer and on a refusal, as ingestAdmitted() adds them.
-    const { headers } = admitted;
+    // The rate-limit headers on a refusal, as ingestAdmitted() adds them (storeEvent() puts them
+    // on the answer).
     storeEvent(admitted, event, undefined, {
-      resolve: (reply) => settle.resolve({ ...reply, headers }),
-      reject: (error) => settle.reject(withRateHeaders(error, headers)),
+      resolve: (reply) => settle.resolve(reply),
+      reject: (error) => settle.reject(withRateHeaders(error, admitted.headers)),
     });
   }
 

@@ -462,9 +462,7 @@ function serialise(answer: IngestAnswer, close: boolean, keepAliveTimeout: numbe
     text = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n`;
     statusLines.set(answer.status, text);
   }
-  const { headers } = answer;
-  for (const name in headers) text += `${name}: ${headers[name]}\r\n`;
-  text += httpDateLine();
+  text += answer.lines + httpDateLine();
   if (close) text += 'connection: close\r\n';
   else {
     if (keepAliveLines.timeout !== keepAliveTimeout) {
