@@ -29,22 +29,29 @@ type SyncWriteRequests = (
 export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests {
   const syncNormal = database.prepare('pragma synchronous = NORMAL');
   const syncFull = database.prepare('pragma synchronous = FULL');
-  const claim = database.prepare<[string, string, string, number, number], { key: string }>(
+  // No `returning` on the statements of a commit: SQLite runs a statement with one through an
+  // ephemeral table, which costs more than the statement itself (about 12 µs a statement here);
+  // `changes` and a lookup of the row say the same.
+  /** Inserts the key's row, or takes over an expired one: one change when the key is claimed. */
+  const claim = database.prepare<[string, string, string, number, number]>(
     `insert into idempotency_keys (project_id, key, request_hash, response, created_at)
      values (?, ?, ?, '', ?)
      on conflict (project_id, key) do update
        set request_hash = excluded.request_hash, response = '', created_at = excluded.created_at
-       where idempotency_keys.created_at < ?
-     returning key`,
+       where idempotency_keys.created_at < ?`,
   );
   const totals = database.prepare<[string], { pos: string; neg: string }>(
     'select cast(total_positive as text) as pos, cast(total_negative as text) as neg from metrics where id = ?',
   );
-  const addUsage = database.prepare<[string, string, number], { event_count: number }>(
+  const addUsage = database.prepare<[string, string, number]>(
     `insert into project_usage (project_id, month, event_count) values (?, ?, ?)
-     on conflict (project_id, month) do update set event_count = event_count + excluded.event_count
-     returning event_count`,
+     on conflict (project_id, month) do update set event_count = event_count + excluded.event_count`,
   );
+  const usage = database
+    .prepare<[string, string], number>(
+      'select event_count from project_usage where project_id = ? and month = ?',
+    )
+    .pluck();
   const setUsage = database.prepare<[number, string, string]>(
     'update project_usage set event_count = ? where project_id = ? and month = ?',
   );
@@ -104,13 +111,14 @@ export function createSqliteWriter(database: SQLite.Database): SyncWriteRequests
 
       for (const [r, request] of plan.toClaim()) {
         const { key, hash } = request.idempotency;
-        const won = claim.get(request.projectId, key, hash, now, idempotencyCutoff) !== undefined;
+        const won = claim.run(request.projectId, key, hash, now, idempotencyCutoff).changes === 1;
         plan.settleClaim(r, won);
       }
 
       const month = utcMonth(now);
       for (const [projectId, count] of plan.perProject()) {
-        const after = addUsage.get(projectId, month, count)?.event_count ?? 0;
+        addUsage.run(projectId, month, count);
+        const after = usage.get(projectId, month) ?? 0;
         const taken = plan.applyQuota(projectId, count, after);
         if (taken !== after) setUsage.run(taken, projectId, month);
       }
