@@ -93,8 +93,9 @@ try {
   // The write-ahead log grows to its working size (the checkpointer restarts it past
   // storage/checkpointer.ts's RESTART_FRAMES) during the first seconds of load after a start;
   // until then every commit extends the file, and the disk sync of an extended file also writes
-  // the file system's journal (1 to 13 ms a commit here). A server that has been running for more
-  // than a few seconds reuses its log: Measurely is measured once the log has stopped growing.
+  // the file system's metadata for its new size and blocks (1 to 13 ms a commit on one host). A
+  // server that has been running for more than a few seconds reuses its log: Measurely is
+  // measured once the log has stopped growing.
   const walBytes = () =>
     fs.existsSync(`${databaseFile}-wal`) ? fs.statSync(`${databaseFile}-wal`).size : 0;
   console.log(`warming up (${os.cpus().length} cores)…`);

@@ -30,7 +30,7 @@ const CORS_LINES = Object.entries(CORS_HEADERS)
 
 /** corsHeadersFor() as HTTP header lines (each ending in CRLF), for answers written as text. */
 export function corsLinesFor(headers: IncomingHttpHeaders): string {
-  return headers.origin === undefined ? '' : CORS_LINES;
+  return corsHeadersFor(headers) === CORS_HEADERS ? CORS_LINES : '';
 }
 
 export const PREFLIGHT_HEADERS = {
