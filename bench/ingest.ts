@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   cli,
   combineLoads,
+  diskSyncMicros,
   type LoadResult,
   load,
   median,
@@ -122,8 +123,11 @@ try {
   // within a run from one second to the next; slices seconds apart share the drift
   // (docs/benchmarks.md).
   const pairedRatios: number[] = [];
+  /** The disk's sync time before each run, next to its ratio (diskSyncMicros). */
+  const diskSyncs: number[] = [];
   const slices = Math.max(1, Math.round(SECONDS / SLICE_SECONDS));
   for (let run = 1; run <= RUNS; run++) {
+    diskSyncs.push(diskSyncMicros(dir));
     floorRuns.push(await singles(floor, SECONDS));
     const baselineSlices: LoadResult[] = [];
     const measurelySlices: LoadResult[] = [];
@@ -139,7 +143,7 @@ try {
     const singleRun = singleRuns.at(-1)?.requestsPerSec ?? 0;
     pairedRatios.push(singleRun / baselineRun);
     console.log(
-      `run ${run}: fastify floor ${floorRuns.at(-1)?.requestsPerSec} req/s, baseline ${baselineRun} req/s, measurely ${singleRun} events/s (${(singleRun / baselineRun).toFixed(3)})`,
+      `run ${run}: fastify floor ${floorRuns.at(-1)?.requestsPerSec} req/s, baseline ${baselineRun} req/s, measurely ${singleRun} events/s (${(singleRun / baselineRun).toFixed(3)}); disk sync of 20 kB ${diskSyncs.at(-1)} µs`,
     );
   }
   const maxRate = median(singleRuns.map((r) => r.requestsPerSec));
@@ -189,6 +193,8 @@ try {
       ratioToBaseline: Number(ratio.toFixed(3)),
       ratioOfMedians: Number((maxRate / baselineRps).toFixed(3)),
       runRatios: pairedRatios.map((r) => Number(r.toFixed(3))),
+      /** Each run's disk: the median time (µs) to sync a 20 kB write, before the run. */
+      runDiskSyncMicros: diskSyncs,
       p50Ms: median(singleRuns.map((r) => r.p50Ms)),
       p99Ms: median(singleRuns.map((r) => r.p99Ms)),
       runs: singleRuns,

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 
@@ -96,6 +97,39 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+/** A commit's write-ahead log frames: about five pages of 4 kB and their headers. */
+const SYNC_PROBE_BYTES = 20_480;
+/** The probe's file: its writes land inside it, as a warm log's do (no sync extends a file). */
+const SYNC_PROBE_FILE_BYTES = 1_048_576;
+
+/**
+ * How long the disk under `dir` takes to sync what one group commit writes: the median, in µs, of
+ * `count` fdatasyncs each after a 20 kB write at the next place in a scratch file. The host's disk
+ * speed drifts on a shared machine (between runs minutes apart by up to three times here), and
+ * every single-event commit waits for one sync: recorded next to each run's ratio.
+ */
+export function diskSyncMicros(dir: string, count = 100): number {
+  const file = path.join(dir, 'sync-probe');
+  const fd = fs.openSync(file, 'w+');
+  try {
+    fs.writeSync(fd, Buffer.alloc(SYNC_PROBE_FILE_BYTES));
+    fs.fsyncSync(fd);
+    const chunk = Buffer.alloc(SYNC_PROBE_BYTES, 1);
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const offset = (i * SYNC_PROBE_BYTES) % (SYNC_PROBE_FILE_BYTES - SYNC_PROBE_BYTES);
+      fs.writeSync(fd, chunk, 0, chunk.length, offset);
+      const started = performance.now();
+      fs.fdatasyncSync(fd);
+      times.push((performance.now() - started) * 1_000);
+    }
+    return Math.round(median(times));
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /** Peak resident set size of a process so far, in MB (Linux). */
