@@ -15,6 +15,7 @@ import { createIngestRepo } from './modules/ingest/ingest.repo.js';
 import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { createIngestService } from './modules/ingest/ingest.service.js';
 import { attachIngestWire } from './modules/ingest/ingest.wire.js';
+import { corsHeadersFor, isIngestionUrl } from './modules/ingest/ingest-http.js';
 import { keyIdentityRoutes } from './modules/keys/key-identity.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
@@ -91,6 +92,7 @@ async function assembleApp(
     // The router answers a bad %-encoding or an over-long path segment before any hook runs.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
+      if (isIngestionUrl(request.url)) reply.headers(corsHeadersFor(request.headers));
       let known: AppError;
       if (error.code === 'FST_ERR_BAD_URL') {
         known = new AppError('BAD_REQUEST', 'The URL is not validly percent-encoded.');
@@ -106,6 +108,10 @@ async function assembleApp(
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // The ingestion routes add their own CORS headers; a 404 or 405 under their prefix has none.
+    if (request.is404 && isIngestionUrl(request.url)) {
+      reply.headers(corsHeadersFor(request.headers));
+    }
     done();
   });
   const live = new LiveHub({ services, log: app.log });

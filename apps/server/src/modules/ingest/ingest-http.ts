@@ -24,6 +24,15 @@ export function corsHeadersFor(
   return headers.origin === undefined ? NO_HEADERS : CORS_HEADERS;
 }
 
+/**
+ * Whether a request's URL is under an ingestion route's prefix (`/event/v1/…`, `/v1/…`): the
+ * answers the router gives such a request itself — 404, 405, a bad URL — carry the CORS headers
+ * too, so that a browser can read their `code`.
+ */
+export function isIngestionUrl(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith('/event/v1/') || url.startsWith('/v1/'));
+}
+
 const CORS_LINES = Object.entries(CORS_HEADERS)
   .map(([name, value]) => `${name}: ${value}\r\n`)
   .join('');

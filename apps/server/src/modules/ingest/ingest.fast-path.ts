@@ -3,7 +3,7 @@ import { toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
 import { answerableError } from '../../plugins/error-handler.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
-import { corsLinesFor, ingestContextOf, parseIngestBody } from './ingest-http.js';
+import { corsLinesFor, ingestContextOf, isIngestionUrl, parseIngestBody } from './ingest-http.js';
 
 /** Where errors go: the app's pino logger. */
 interface FastPathLogger {
@@ -40,7 +40,7 @@ export function recognise(
   if (request.method !== 'POST') return undefined;
   const { url = '', headers } = request;
   // Cheap refusals first: most requests of a dashboard are not ingestion.
-  if (!(url.startsWith('/event/v1/') || url.startsWith('/v1/'))) return undefined;
+  if (!isIngestionUrl(url)) return undefined;
   const route = ROUTE.exec(url);
   const segment = route?.[2];
   if (segment === undefined || segment.length > MAX_SEGMENT) return undefined;

@@ -667,7 +667,13 @@ export function createIngestService(deps: {
           };
           for (const [index, item] of list.entries()) {
             try {
-              const ref = (item as { metric?: unknown } | null)?.metric;
+              if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+                throw new EventRejected(
+                  'VALIDATION_FAILED',
+                  'An event must be a JSON object like {"metric": "signups", "value": 1}.',
+                );
+              }
+              const ref = (item as { metric?: unknown }).metric;
               events.push(
                 prepareKnown(metricOf(ref), item, now, BATCH_EVENT_FIELDS) ??
                   (await prepare(identity.projectId, ref, item, BATCH_EVENT_FIELDS)),

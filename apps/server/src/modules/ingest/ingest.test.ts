@@ -1100,10 +1100,12 @@ for (const dialect of DIALECTS) {
           { metric: f.metric.name.toUpperCase(), value: 2.5, timestamp: now - 1000 },
           { metric: dual.id, value: 0 },
           { metric: f.metric.id, value: 0.0000001 },
+          5,
+          [{ metric: f.metric.id, value: 1 }],
         ]);
         expectOk(response);
         const body = response.json();
-        expect(body).toMatchObject({ accepted: 3, rejected: 10 });
+        expect(body).toMatchObject({ accepted: 3, rejected: 12 });
         expect(
           body.results.map((r: { index: number; ok: boolean; code?: string }) => [
             r.index,
@@ -1117,12 +1119,14 @@ for (const dialect of DIALECTS) {
           [4, 'FILTERS_INVALID'],
           [5, 'TIMESTAMP_OUT_OF_RANGE'],
           [6, 'VALIDATION_FAILED'],
-          [7, 'METRIC_UNKNOWN'],
+          [7, 'VALIDATION_FAILED'],
           [8, 'METRIC_UNKNOWN'],
           [9, 'METRIC_UNKNOWN'],
           [10, 'ok'],
           [11, 'VALUE_ZERO'],
           [12, 'VALUE_TOO_PRECISE'],
+          [13, 'VALIDATION_FAILED'],
+          [14, 'VALIDATION_FAILED'],
         ]);
         for (const result of body.results) {
           if (!result.ok) expect(result.detail).toEqual(expect.any(String));
@@ -1349,6 +1353,38 @@ for (const dialect of DIALECTS) {
           expect(response.headers['access-control-allow-credentials']).toBeUndefined();
           expect(String(response.headers['access-control-expose-headers'])).toMatch(/RateLimit/i);
         }
+      });
+
+      it('lets a browser read the router’s own answers under the ingestion routes', async () => {
+        const origin = { origin: 'https://shop.example.com' };
+        const responses = [
+          await ctx.app.inject({ method: 'GET', url: '/event/v1/orders', headers: origin }),
+          await ctx.app.inject({ method: 'DELETE', url: '/v1/orders', headers: origin }),
+          await ctx.app.inject({ method: 'POST', url: '/event/v1/a/b', headers: origin }),
+          await ctx.app.inject({ method: 'POST', url: '/event/v1/%ZZ', headers: origin }),
+          await ctx.app.inject({
+            method: 'POST',
+            url: `/event/v1/${'m'.repeat(101)}`,
+            headers: origin,
+          }),
+        ];
+        expect(responses.map((r) => [r.statusCode, r.json().code])).toEqual([
+          [405, 'METHOD_NOT_ALLOWED'],
+          [405, 'METHOD_NOT_ALLOWED'],
+          [404, 'ROUTE_NOT_FOUND'],
+          [400, 'BAD_REQUEST'],
+          [400, 'BAD_REQUEST'],
+        ]);
+        for (const response of responses) {
+          expect(response.headers['access-control-allow-origin']).toBe('*');
+          expect(String(response.headers['access-control-expose-headers'])).toMatch(/X-Request-Id/);
+        }
+        const elsewhere = await ctx.app.inject({
+          method: 'GET',
+          url: '/no/such/page/%ZZ',
+          headers: origin,
+        });
+        expect(elsewhere.headers['access-control-allow-origin']).toBeUndefined();
       });
 
       it('sends no CORS headers to a client that names no origin (not a browser)', async () => {
