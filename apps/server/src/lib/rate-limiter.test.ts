@@ -30,4 +30,17 @@ describe('MemoryRateLimiter (GCRA)', () => {
     clock.advance(9_010);
     expect(limiter.consume('k', 1, 100).allowed).toBe(true);
   });
+
+  it('tells a request costing more than the burst to retry once the bucket is full again', () => {
+    const clock = new TestClock();
+    const limiter = new MemoryRateLimiter(clock);
+    // 20 units at 5 a second: the full bucket takes them, and is full again after 4 s.
+    expect(limiter.consume('k', 20, 5).allowed).toBe(true);
+    const refused = limiter.consume('k', 20, 5);
+    expect(refused).toMatchObject({ allowed: false, retryAfterSeconds: 4, resetSeconds: 4 });
+    clock.advance(3_999);
+    expect(limiter.consume('k', 20, 5).allowed).toBe(false);
+    clock.advance(1);
+    expect(limiter.consume('k', 20, 5).allowed).toBe(true);
+  });
 });

@@ -36,8 +36,9 @@ export class MemoryRateLimiter implements RateLimiter {
     const tat = Math.max(this.#tat.get(key) ?? now, now);
     const next = tat + cost * interval;
     // A full bucket always lets one request through, even one costing more than the burst (a big
-    // batch): the key then waits its cost off before the next.
-    const allowAt = tat <= now ? now : next - burst;
+    // batch): the key then waits its cost off before the next. So a request is allowed once it
+    // fits in the burst, or once the bucket is full again, whichever comes first.
+    const allowAt = tat <= now ? now : Math.min(next - burst, tat);
     if (allowAt > now) {
       return {
         allowed: false,
