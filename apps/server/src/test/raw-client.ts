@@ -15,6 +15,8 @@ export class RawClient {
   readonly socket: net.Socket;
   readonly answers: RawAnswer[] = [];
   closed = false;
+  /** The server reset the connection (answers it had sent may never have been read). */
+  reset = false;
   /** Everything the server sent, as latin1 text. */
   received = '';
   #unread = Buffer.alloc(0);
@@ -31,7 +33,9 @@ export class RawClient {
       this.closed = true;
       this.#wake();
     });
-    this.socket.on('error', () => undefined);
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET') this.reset = true;
+    });
   }
 
   async connected(): Promise<this> {

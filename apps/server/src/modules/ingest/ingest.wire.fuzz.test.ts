@@ -18,8 +18,8 @@ import { Rng } from '../../test/rng.js';
  * their bytes flipped, inserted, cut or reordered, their framing headers lied about, their
  * request line bent, or nothing but noise, sent in random pieces at random moments, some
  * pipelined. Whatever reads them (the socket reader, or Node's HTTP server after a hand-off),
- * nothing may answer 5xx, hang or crash, and the events stored must be exactly those answered
- * 200. Deterministic: MEASURELY_FUZZ_SEED=<integer> replays a run; the seed is in the test name.
+ * nothing may answer 5xx, hang or crash; every event answered 200 must be stored, and any other
+ * stored one must belong to a connection the server reset. Deterministic: MEASURELY_FUZZ_SEED=<integer> replays a run; the seed is in the test name.
  */
 
 const SEED = Number(process.env.MEASURELY_FUZZ_SEED ?? 0x77697265) >>> 0;
@@ -177,7 +177,12 @@ async function play(port: number, played: Script): Promise<RawClient> {
     }
   };
   await send(played.before);
-  await client.settled(played.valid, QUIET_MS);
+  // Every valid request is answered before the hostile bytes go: on a busy machine a quiet spell
+  // does not mean they were (and a hand-off's hang-up would drop answers still on their way).
+  await client.answered(played.valid, 10_000).catch((error: unknown) => {
+    client.socket.destroy();
+    throw new Error(`${played.what}: the valid requests before it: ${String(error)}`);
+  });
   await send(played.hostile);
   await client.settled(played.valid + 1, QUIET_MS);
   client.socket.end();
@@ -255,6 +260,12 @@ describe.each(DIALECTS)(`socket reader under hostile bytes (%s, seed ${SEED})`, 
       url: `/api/projects/${project.id}/metrics/${metricId}`,
       headers: { cookie: owner.cookie },
     });
-    expect(metric.json().metric.eventCount).toBe(stored);
+    // Every 200 is stored. An event may also be stored without its 200 being read, but only on a
+    // connection the server reset: after a hand-off, Node's HTTP server destroys a connection at
+    // the first bytes it cannot parse, and a reset can drop an answer the client had not read yet.
+    const reset = clients.filter((client) => client.reset).length;
+    const eventCount = metric.json().metric.eventCount;
+    expect(eventCount).toBeGreaterThanOrEqual(stored);
+    expect(eventCount).toBeLessThanOrEqual(stored + reset);
   }, 240_000);
 });
