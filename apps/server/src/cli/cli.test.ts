@@ -474,6 +474,32 @@ for (const dialect of DIALECTS) {
       const reader = keys.find((k) => k.id === created.id);
       expect(String(created.apiKey).startsWith(String(reader?.prefix))).toBe(true);
 
+      const human = await cli(['key', 'list', '--project', project.id]);
+      expect(human.code).toBe(0);
+      const [header, ...rows] = human.stdout.trimEnd().split('\n');
+      expect(header?.split(/\s{2,}/)).toEqual([
+        'id',
+        'name',
+        'scope',
+        'prefix',
+        'status',
+        'created',
+      ]);
+      expect(rows).toHaveLength(3);
+      const readerLine = rows.find((row) => row.startsWith(String(created.id)));
+      expect(readerLine?.split(/\s{2,}/)).toEqual([
+        created.id,
+        'Dashboard reader',
+        'read',
+        reader?.prefix,
+        'active',
+        reader?.createdAt,
+      ]);
+      expect(human.stdout).not.toContain('{');
+      for (const secret of [project.apiKey, created.apiKey, ingest.apiKey]) {
+        expect(human.stdout).not.toContain(String(secret));
+      }
+
       const rotated = parsed(
         await cli([
           'key',
@@ -509,6 +535,10 @@ for (const dialect of DIALECTS) {
       };
       expect(after.keys.find((k) => k.id === created.id)?.status).toBe('revoked');
       expect(after.keys.find((k) => k.id === ingest.id)?.status).toBe('active');
+      const revokedLine = (await cli(['key', 'list', '--project', project.id])).stdout
+        .split('\n')
+        .find((row) => row.startsWith(String(created.id)));
+      expect(revokedLine?.split(/\s{2,}/)[4]).toBe('revoked');
 
       const rotateRevoked = await cli([
         'key',

@@ -72,6 +72,41 @@ function findCommand(argv: readonly string[]): { command: Command; rest: string[
   return undefined;
 }
 
+/** The arguments before `--`, after which every argument is an operand (POSIX). */
+function beforeOperands(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? argv : argv.slice(0, end);
+}
+
+const NEGATIVE_NUMBER = /^-(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * parseArgs reads `-12.5` as the unknown option `-1`. For a command that takes positionals, a
+ * negative number that is not an option's value is hidden from it behind a placeholder (argv
+ * never holds NUL), then put back among the positionals.
+ */
+function parseCommandArgs(command: Command, args: readonly string[]) {
+  const takesValue = (arg = ''): boolean =>
+    arg.startsWith('--') && !arg.includes('=') && command.options[arg.slice(2)]?.type === 'string';
+  const negatives = new Map<string, string>();
+  const hidden =
+    command.positionals === undefined
+      ? [...args]
+      : args.map((arg, i) => {
+          if (!NEGATIVE_NUMBER.test(arg) || takesValue(args[i - 1])) return arg;
+          const placeholder = `\u0000${i}`;
+          negatives.set(placeholder, arg);
+          return placeholder;
+        });
+  const { values, positionals } = parseArgs({
+    args: hidden,
+    options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: command.positionals !== undefined,
+  });
+  return { values, positionals: positionals.map((p) => negatives.get(p) ?? p) };
+}
+
 function render(result: Record<string, unknown>): string {
   return Object.entries(result)
     .map(
@@ -83,7 +118,7 @@ function render(result: Record<string, unknown>): string {
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const json = argv.includes('--json');
+  const json = beforeOperands(argv).includes('--json');
   const fail = (code: number, errorCode: string, message: string): number => {
     io.stderr.write(
       json
@@ -103,22 +138,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const { command, rest } = found;
   try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: { ...command.options, json: { type: 'boolean' }, help: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: command.positionals !== undefined,
-    });
+    const { values, positionals } = parseCommandArgs(command, rest);
     if (values.help === true) {
       io.stdout.write(`${command.summary}\n\nUsage: ${command.usage} [--json]\n`);
       return EXIT.ok;
     }
     const expected = command.positionals ?? [];
-    if (positionals.length !== expected.length) {
+    if (positionals.length < expected.length) {
+      throw new UsageError(`missing <${expected.slice(positionals.length).join('> <')}>`);
+    }
+    const extra = positionals[expected.length];
+    if (extra !== undefined) {
       throw new UsageError(
-        positionals.length < expected.length
-          ? `missing <${expected.slice(positionals.length).join('> <')}>`
-          : `unexpected argument "${positionals[expected.length]}"`,
+        `unexpected argument "${extra}"${
+          /^--?[a-z]/i.test(extra) && beforeOperands(rest).length < rest.length
+            ? ' (everything after -- is an argument: put options before --)'
+            : ''
+        }`,
       );
     }
     const result = await command.run({

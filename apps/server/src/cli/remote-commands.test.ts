@@ -244,13 +244,68 @@ for (const dialect of DIALECTS) {
         expect(await sumOf(name)).toEqual({ sum: '1000000000.299999', count: 3 });
       });
 
-      it('takes a negative value after --, and an Idempotency-Key that makes a repeat count once', async () => {
+      it('takes a negative value as it is or after --, and an Idempotency-Key that makes a repeat count once', async () => {
         const name = await metric('dual');
         expect((await cli(['push', name, '--', '-5'])).code).toBe(0);
+        const negative = await cli(['push', name, '-12.5', '--json']);
+        expect(negative.stderr).toBe('');
+        expect(JSON.parse(negative.stdout)).toMatchObject({ ok: true, value: -12.5 });
+        expect((await cli(['push', '--filter', 'plan=pro', name, '-3'])).code).toBe(0);
+        expect((await cli(['push', name, '--json', '--', '-.5'])).code).toBe(0);
+        expect(await sumOf(name)).toEqual({ sum: '-21', count: 4 });
         const args = ['push', name, '7', '--idempotency-key', `retry-${name}`, '--json'];
         expect(JSON.parse((await cli(args)).stdout).replayed).toBe(false);
         expect(JSON.parse((await cli(args)).stdout).replayed).toBe(true);
-        expect(await sumOf(name)).toEqual({ sum: '2', count: 2 });
+        expect(await sumOf(name)).toEqual({ sum: '-14', count: 5 });
+      });
+
+      it('echoes the filters as the server stores them, trimmed and lower-cased', async () => {
+        const name = await metric();
+        const pushed = await cli([
+          'push',
+          name,
+          '1',
+          '--filter',
+          'Plan=Pro',
+          '--filter',
+          ' Country = FR ',
+          '--json',
+        ]);
+        expect(pushed.stderr).toBe('');
+        expect(JSON.parse(pushed.stdout).filters).toEqual({ plan: 'pro', country: 'fr' });
+        const human = await cli(['push', name, '1', '--filter', 'Plan=Pro']);
+        expect(human.stdout).toContain('filters: {"plan":"pro"}\n');
+        const exported = await cli(
+          ['export', '--metric', name, '--range', 'last_7_days', '--format', 'ndjson'],
+          {
+            key: readKey,
+          },
+        );
+        const filters = exported.stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line).filters);
+        expect(filters).toHaveLength(2);
+        expect(filters).toEqual(
+          expect.arrayContaining([{ country: 'fr', plan: 'pro' }, { plan: 'pro' }]),
+        );
+      });
+
+      it('exits 1 with FILTERS_INVALID for a filter the server refuses, 2 for one that is not key=value', async () => {
+        const name = await metric();
+        for (const filter of ['plan=say "hi"', 'pl@n=pro', 'plan= ']) {
+          const refused = await cli(['push', name, '1', '--filter', filter, '--json']);
+          expect(refused.code, filter).toBe(1);
+          expect(refused.stdout).toBe('');
+          expect(JSON.parse(refused.stderr).error.code).toBe('FILTERS_INVALID');
+        }
+        const twice = await cli(['push', name, '1', '--filter', 'plan=a', '--filter', 'PLAN=b']);
+        expect(twice.code).toBe(1);
+        expect(twice.stderr).toContain('given twice');
+        const malformed = await cli(['push', name, '1', '--filter', 'plan', '--json']);
+        expect(malformed.code).toBe(2);
+        expect(JSON.parse(malformed.stderr).error.code).toBe('USAGE');
+        expect(await sumOf(name)).toEqual({ sum: '0', count: 0 });
       });
 
       it("exits 1 with the server's code and detail", async () => {
@@ -292,11 +347,25 @@ for (const dialect of DIALECTS) {
           ['push', name, '1', '--filter', 'plan'],
           ['push', name, '1', '--timestamp', 'yesterday'],
           ['push', name, '1', '--url', 'ftp://example.com'],
+          ['push', name, '-x'],
+          ['push', name, '1', '--nope'],
+          ['push', name, '1', '-x'],
+          ['push', name, '-1.2.3'],
         ]) {
           const result = await cli([...argv, '--json']);
           expect(result.code, argv.join(' ')).toBe(2);
           expect(JSON.parse(result.stderr).error.code).toBe('USAGE');
         }
+        // Everything after -- is an argument (POSIX), options too.
+        const notANumber = await cli(['push', name, '--json', '--', '-x']);
+        expect(notANumber.code).toBe(2);
+        expect(JSON.parse(notANumber.stderr).error.message).toContain('not "-x"');
+        const afterDashes = await cli(['push', name, '--', '-12.5', '--json']);
+        expect(afterDashes.code).toBe(2);
+        expect(afterDashes.stdout).toBe('');
+        expect(afterDashes.stderr).toMatch(
+          /^measurely: unexpected argument "--json" \(everything after -- is an argument: put options before --\)/,
+        );
         const noKey = await cli(['push', name, '1', '--json'], { key: null });
         expect(noKey.code).toBe(78);
         expect(JSON.parse(noKey.stderr).error).toMatchObject({ code: 'CONFIG_INVALID' });

@@ -6,9 +6,24 @@ export const keyList: Command = {
   summary: 'List the API keys of a project (prefixes only, never secrets)',
   usage: 'measurely key list --project ID',
   options: { project: { type: 'string' } },
-  async run({ values, withServices }) {
+  async run({ io, values, withServices }) {
     const projectId = requireString(values, 'project');
     const keys = await withServices((s) => s.keys.listKeys(OPERATOR, projectId));
-    return { keys };
+    if (values.json === true) return { keys };
+
+    const header = ['id', 'name', 'scope', 'prefix', 'status', 'created'];
+    const rows = keys.map((k) => [k.id, k.name, k.scope, k.prefix, k.status, k.createdAt]);
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)),
+    );
+    const line = (cells: readonly string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
+    io.stdout.write(
+      rows.length === 0 ? 'No API keys.\n' : `${[line(header), ...rows.map(line)].join('\n')}\n`,
+    );
+    return undefined;
   },
 };

@@ -1,3 +1,4 @@
+import { parseFilters } from '../../modules/ingest/event-input.js';
 import { type Command, CommandFailed, optionalString, UsageError } from '../command.js';
 import { parseFilterArgs, parseTimestampText, parseValueText } from '../remote/event-fields.js';
 import {
@@ -37,6 +38,8 @@ export const push: Command = {
       timestamp = parsed.value;
     }
     const idempotencyKey = optionalString(values, 'idempotency-key');
+    // The filters as the server stores them (trimmed, lower-cased), or its refusal (exit 1).
+    const stored = Object.fromEntries(parseFilters(filters));
 
     const remote = resolveRemote(io.env, values);
     // A few retries (a few seconds in all): enough for a restart or a 429, short for a shell.
@@ -55,7 +58,7 @@ export const push: Command = {
         ok: true,
         metric,
         value: value.value,
-        ...(Object.keys(filters).length > 0 ? { filters } : {}),
+        ...(Object.keys(stored).length > 0 ? { filters: stored } : {}),
         ...(timestamp === undefined ? {} : { timestamp }),
         replayed: result.replayed,
       };
