@@ -28,7 +28,7 @@ import { createTrackerRepo } from './modules/tracker/tracker.repo.js';
 import { trackerRoutes } from './modules/tracker/tracker.routes.js';
 import { createTrackerService } from './modules/tracker/tracker.service.js';
 import { apiDocsPlugin } from './plugins/api-docs.js';
-import { errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
+import { answerClientError, errorHandlerPlugin, sendProblem } from './plugins/error-handler.js';
 import { createReaderAuth } from './plugins/reader.js';
 import { sameOriginPlugin } from './plugins/same-origin.js';
 import { createSessionHelpers } from './plugins/session.js';
@@ -89,6 +89,8 @@ async function assembleApp(
     genReqId: (request) => requestIdOf(request.headers),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true },
+    // Node's HTTP parser refuses a malformed request before any route: a problem document too.
+    clientErrorHandler: answerClientError,
     // The router answers a bad %-encoding or an over-long path segment before any hook runs.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);

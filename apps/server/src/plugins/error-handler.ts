@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
@@ -13,6 +16,47 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
     .code(error.status)
     .type('application/problem+json; charset=utf-8')
     .send(toProblem(error, reply.request.id));
+}
+
+/**
+ * A problem document as a whole HTTP/1.1 answer that closes the connection: for a request refused
+ * before any route sees it (Node's HTTP parser, the socket reader's timeouts), where there is no
+ * reply to send it with.
+ */
+export function problemAnswerText(error: AppError, requestId: string): string {
+  const body = JSON.stringify(toProblem(error, requestId));
+  let head = `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n`;
+  for (const [name, value] of Object.entries(error.headers)) head += `${name}: ${value}\r\n`;
+  return (
+    `${head}content-type: application/problem+json; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
+    `connection: close\r\n\r\n${body}`
+  );
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (Fastify's `clientErrorHandler`): a malformed
+ * request line, header or framing (an invalid `Content-Length`, say) gets 400 `BAD_REQUEST`,
+ * headers over the limit 431 `HEADERS_TOO_LARGE`, a request that did not arrive in time 408
+ * `REQUEST_TIMEOUT` — problem documents like every other error — and the connection is closed,
+ * as Node does: what follows on it cannot be framed.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError('REQUEST_TIMEOUT', 'The request did not arrive in time.')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new AppError(
+            'HEADERS_TOO_LARGE',
+            'The request headers are larger than this server accepts.',
+          )
+        : new AppError(
+            'BAD_REQUEST',
+            'The request is not valid HTTP/1.1: its request line, a header or its framing.',
+          );
+  if (socket.writable) socket.write(problemAnswerText(known, randomUUID()));
+  socket.destroy();
 }
 
 /** Turns the framework's own errors into our stable codes; anything unknown is a 500. */

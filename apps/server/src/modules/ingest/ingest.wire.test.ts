@@ -197,7 +197,33 @@ describe.each(DIALECTS)('ingestion read off the socket (%s)', (dialect) => {
     client.write(event(1, `X-Padding: ${'p'.repeat(20_000)}\r\n`));
     const [answer] = await client.answered(1);
     expect(answer?.status).toBe(431);
+    expect(answer?.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(JSON.parse(answer?.body ?? '')).toMatchObject({
+      status: 431,
+      code: 'HEADERS_TOO_LARGE',
+      requestId: answer?.headers['x-request-id'],
+    });
     client.socket.destroy();
+  });
+
+  it('answers a request Node cannot frame with a problem document, and closes', async () => {
+    for (const bad of [
+      'POST /event/v1/orders HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n{}',
+      'GET /healthz HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n',
+    ]) {
+      const client = await new RawClient(port).connected();
+      client.write(bad);
+      const [answer] = await client.answered(1);
+      expect(answer?.status, bad).toBe(400);
+      expect(answer?.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(answer?.headers.connection).toBe('close');
+      expect(JSON.parse(answer?.body ?? '')).toMatchObject({
+        status: 400,
+        code: 'BAD_REQUEST',
+        requestId: answer?.headers['x-request-id'],
+      });
+      await client.hungUp();
+    }
   });
 
   it('closes the connection after answering Connection: close', async () => {
@@ -224,6 +250,7 @@ describe.each(DIALECTS)('ingestion read off the socket (%s)', (dialect) => {
       await idle.hungUp(3_000);
       await slow.hungUp(3_000);
       expect(slow.answers.map((a) => a.status)).toEqual([408]);
+      expect(JSON.parse(slow.answers[0]?.body ?? '')).toMatchObject({ code: 'REQUEST_TIMEOUT' });
     } finally {
       server.keepAliveTimeout = keepAlive;
       server.headersTimeout = headers;

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { AppError } from '../../errors.js';
+import { problemAnswerText } from '../../plugins/error-handler.js';
 import { type IngestAnswer, type IngestExchange, recognise } from './ingest.fast-path.js';
 
 /** The longest request head (request line and headers) read here: Node's default limit. */
@@ -293,7 +296,12 @@ export function attachIngestWire(
       const limit = headComplete ? server.requestTimeout : server.headersTimeout;
       if (limit > 0 && elapsed > limit) {
         this.#done = true;
-        this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+        this.socket.end(
+          problemAnswerText(
+            new AppError('REQUEST_TIMEOUT', 'The request did not arrive in time.'),
+            randomUUID(),
+          ),
+        );
       }
     }
 
