@@ -30,8 +30,11 @@ describe('parseIngestBody', () => {
       'a constructor.prototype key spelt with escapes',
       '{"value": 1, "\\u0063onstructor": {"prototyp\\u0065": {"x": 1}}}',
     ],
-  ])('refuses %s', (_name, text) => {
+  ])('refuses %s, saying why', (_name, text) => {
     expect(codeOf(text)).toBe('INVALID_JSON');
+    expect(() => parseIngestBody(text)).toThrow(
+      /"__proto__" key, or "constructor" with "prototype"/,
+    );
   });
 
   it('keeps the words when they are only values', () => {

@@ -71,7 +71,14 @@ export function parseIngestBody(text: string): unknown {
       return JSON.parse(marked);
     }
     return parse(marked, undefined, PARSE_OPTIONS);
-  } catch {
+  } catch (error) {
+    // Valid JSON, but a key that would reach an object's prototype once parsed: refused whole.
+    if (error instanceof SyntaxError && error.message.includes('forbidden prototype')) {
+      throw new AppError(
+        'INVALID_JSON',
+        'The body holds a "__proto__" key, or "constructor" with "prototype": refused, as on every JSON route.',
+      );
+    }
     throw new AppError('INVALID_JSON', 'The body is not valid JSON.');
   }
 }
