@@ -128,6 +128,8 @@ for (const dialect of DIALECTS) {
         ['PUT', '/api/projects/some-id/keys/some-key', ['PATCH', 'DELETE']],
         ['GET', '/api/auth/login', ['POST']],
         ['DELETE', '/readyz?verbose=1', ['GET']],
+        ['GET', '/event/v1/orders', ['POST', 'OPTIONS']],
+        ['PUT', '/event/v1/batch', ['POST', 'OPTIONS']],
       ];
       for (const [method, url, allow] of cases) {
         const response = await call(ctx.app, method, url);

@@ -8,7 +8,7 @@ import { AppError, toProblem } from '../errors.js';
 import { validationError } from '../lib/validate.js';
 import { isUnstorableText } from '../storage/dialect.js';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
