@@ -91,10 +91,11 @@ describe('eventsChartOption', () => {
       series('average', [
         { start: '2026-11-26T00:00:00.000Z', mean: 12.5, sum: 25, count: 2, cumulative: 12.5 },
         { start: '2026-11-27T00:00:00.000Z', mean: null, sum: 0, count: 0, cumulative: 12.5 },
+        { start: '2026-11-28T00:00:00.000Z', mean: 10, sum: 10, count: 1, cumulative: 11.67 },
       ]),
       palette,
     );
-    expect(seriesOf(option)[0]).toMatchObject({ type: 'line', data: [12.5, null] });
+    expect(seriesOf(option)[0]).toMatchObject({ type: 'line', data: [12.5, null, 10] });
   });
 
   it('adds the previous period as a faint line, bucket by bucket', () => {
@@ -113,13 +114,41 @@ describe('trendChartOption', () => {
   it('draws the running total and stops at now', () => {
     const option = trendChartOption(
       series('basic', [
+        { start: '2026-11-25T00:00:00.000Z', sum: 0, count: 0, cumulative: 100 },
         { start: '2026-11-26T00:00:00.000Z', sum: 3, count: 3, cumulative: 103 },
         { start: '2026-11-27T00:00:00.000Z', sum: 0, count: 0, cumulative: 103 },
       ]),
       palette,
       Date.parse('2026-11-26T12:00:00Z'),
     );
-    expect((option.series as unknown as AnySeries[])[0]?.data).toEqual([103, null]);
+    expect((option.series as unknown as AnySeries[])[0]?.data).toEqual([100, 103, null]);
+  });
+
+  it('gives a lone bucket a symbol, which a line through one point would not draw', () => {
+    const option = trendChartOption(
+      series('basic', [{ start: '2026-11-01T00:00:00.000Z', sum: 15, count: 3, cumulative: 15 }]),
+      palette,
+      Date.parse('2026-11-26T12:00:00Z'),
+    );
+    expect((option.series as unknown as AnySeries[])[0]?.data).toEqual([
+      { value: 15, symbol: 'circle', symbolSize: 12 },
+    ]);
+  });
+});
+
+describe('lone points', () => {
+  it('marks the only mean of an average metric, even past 40 buckets', () => {
+    const buckets = Array.from({ length: 60 }, (_, i) => ({
+      start: new Date(Date.UTC(2026, 10, 26, 0, i)).toISOString(),
+      mean: i === 30 ? 66.8 : null,
+      sum: i === 30 ? 66.8 : 0,
+      count: i === 30 ? 1 : 0,
+      cumulative: 66.8,
+    }));
+    const [line] = seriesOf(eventsChartOption(series('average', buckets), palette));
+    expect(line).toMatchObject({ showSymbol: true });
+    expect(line?.data[30]).toEqual({ value: 66.8, symbol: 'circle', symbolSize: 12 });
+    expect(line?.data[29]).toBeNull();
   });
 });
 

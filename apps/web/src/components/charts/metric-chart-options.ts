@@ -64,6 +64,23 @@ function firstIndex(params: unknown): number | undefined {
   return typeof index === 'number' ? index : undefined;
 }
 
+/** A line's value, or a value with its own symbol. */
+export type LinePoint = number | null | { value: number; symbol: string; symbolSize: number };
+
+/**
+ * A line's data where a value with no other one to join (a single bucket, or one non-empty
+ * bucket) gets a symbol of its own: a line through one point draws nothing.
+ */
+export function withLonePoint(values: Array<number | null>): { data: LinePoint[]; lone: boolean } {
+  const present = values.filter((v) => v !== null);
+  const [only] = present;
+  if (present.length !== 1 || only === undefined) return { data: values, lone: false };
+  return {
+    data: values.map((v) => (v === null ? null : { value: v, symbol: 'circle', symbolSize: 12 })),
+    lone: true,
+  };
+}
+
 function baseOption(series: SeriesResponse, palette: ChartPalette, legend: boolean): ChartOption {
   const unit = series.metric.unit;
   const whole =
@@ -199,6 +216,7 @@ export function eventsChartOption(
     };
   }
   if (metric.type === 'average') {
+    const means = withLonePoint(buckets.map((b) => b.mean ?? null));
     return {
       ...option,
       tooltip: { ...option.tooltip, axisPointer: { type: 'line' } },
@@ -206,11 +224,13 @@ export function eventsChartOption(
         {
           type: 'line',
           name: 'Average',
-          data: buckets.map((b) => b.mean ?? null),
+          data: means.data,
           connectNulls: true,
           symbol: 'circle',
           symbolSize: 5,
-          showSymbol: buckets.length <= 40,
+          showSymbol: means.lone || buckets.length <= 40,
+          // Otherwise a long axis draws only the symbols that fall on a label.
+          showAllSymbol: true,
           lineStyle: { width: 2 },
           areaStyle: { opacity: 0.08 },
           z: 2,
@@ -244,6 +264,10 @@ export function trendChartOption(
   const { metric, buckets } = series;
   const name = metric.type === 'average' ? 'Running average' : 'Running total';
   const option = baseOption(series, palette, false);
+  // The running total stops at now rather than running flat into the hours to come.
+  const running = withLonePoint(
+    buckets.map((b) => (Date.parse(b.start) > now ? null : b.cumulative)),
+  );
   return {
     ...option,
     yAxis: { ...option.yAxis, scale: true },
@@ -263,10 +287,10 @@ export function trendChartOption(
       {
         type: 'line',
         name,
-        // The running total stops at now rather than running flat into the hours to come.
-        data: buckets.map((b) => (Date.parse(b.start) > now ? null : b.cumulative)),
+        data: running.data,
         connectNulls: true,
         symbol: 'none',
+        showAllSymbol: true,
         lineStyle: { width: 2 },
         areaStyle: { opacity: 0.12 },
       },
