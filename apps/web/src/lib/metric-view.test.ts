@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
+  fitGranularity,
+  granularityProblem,
   includesNow,
   localDate,
+  type MetricView,
   parseMetricView,
+  rangeDays,
   serializeMetricView,
   seriesParams,
   windowParams,
@@ -97,5 +101,50 @@ describe('includesNow', () => {
   it('compares a custom end with today in the zone', () => {
     expect(includesNow({ from: '2026-11-01', to: '2026-11-29', tz: 'UTC' }, now)).toBe(true);
     expect(includesNow({ from: '2026-11-01', to: '2026-11-28', tz: 'UTC' }, now)).toBe(false);
+  });
+});
+
+describe('granularities a range allows', () => {
+  const NOW = new Date('2026-11-15T12:00:00Z');
+  const view = (change: Partial<MetricView>): MetricView => ({
+    ...parseMetricView(new URLSearchParams(), 'UTC'),
+    ...change,
+  });
+
+  it('counts the days of presets and custom ranges', () => {
+    expect(rangeDays(view({ range: 'today' }), '2026-11-15')).toBe(1);
+    expect(rangeDays(view({ range: 'last_7_days' }), '2026-11-15')).toBe(7);
+    expect(rangeDays(view({ range: 'month_to_date' }), '2026-11-15')).toBe(15);
+    expect(rangeDays(view({ range: 'year_to_date' }), '2026-02-02')).toBe(33);
+    expect(rangeDays(view({ range: 'last_12_months' }), '2026-11-15')).toBe(365);
+    expect(
+      rangeDays(view({ range: 'custom', from: '2026-02-27', to: '2026-03-02' }), '2026-11-15'),
+    ).toBe(4);
+  });
+
+  it('refuses buckets longer than the range and more buckets than the server allows', () => {
+    expect(granularityProblem('month', 1)).toMatch(/longer than the range/);
+    expect(granularityProblem('week', 6)).toMatch(/longer than the range/);
+    expect(granularityProblem('week', 7)).toBeNull();
+    expect(granularityProblem('minute', 7)).toMatch(/5,000 buckets/);
+    expect(granularityProblem('minute', 3)).toBeNull();
+    expect(granularityProblem('hour', 365)).toMatch(/5,000 buckets/);
+    expect(granularityProblem('day', 1)).toBeNull();
+  });
+
+  it('moves to the nearest granularity the range allows', () => {
+    expect(
+      fitGranularity(view({ range: 'last_7_days', granularity: 'minute' }), NOW),
+    ).toMatchObject({ granularity: 'hour' });
+    expect(fitGranularity(view({ range: 'today', granularity: 'month' }), NOW)).toMatchObject({
+      granularity: 'day',
+    });
+    expect(
+      fitGranularity(view({ range: 'last_12_months', granularity: 'minute' }), NOW),
+    ).toMatchObject({ granularity: 'day' });
+    const kept = view({ range: 'last_90_days', granularity: 'week' });
+    expect(fitGranularity(kept, NOW)).toBe(kept);
+    const auto = view({ range: 'today', granularity: 'auto' });
+    expect(fitGranularity(auto, NOW)).toBe(auto);
   });
 });

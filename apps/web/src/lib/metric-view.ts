@@ -72,6 +72,95 @@ export function addDays(date: string, days: number): string {
   return shifted.toISOString().slice(0, 10);
 }
 
+const DAY_MS = 86_400_000;
+
+function dayNumber(date: string): number {
+  const [y, m, d] = date.split('-').map(Number);
+  return Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1) / DAY_MS;
+}
+
+/** YYYY-MM-DD plus `months`, on the first of the month. */
+function firstOfMonth(date: string, months: number): string {
+  const [y, m] = date.split('-').map(Number);
+  return new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1 + months, 1)).toISOString().slice(0, 10);
+}
+
+/** The local days the view's range covers, `today` (YYYY-MM-DD in the view's zone) included. */
+export function rangeDays(view: Pick<MetricView, 'range' | 'from' | 'to'>, today: string): number {
+  const since = (first: string) => dayNumber(today) - dayNumber(first) + 1;
+  switch (view.range) {
+    case 'today':
+    case 'yesterday':
+      return 1;
+    case 'last_7_days':
+      return 7;
+    case 'last_15_days':
+      return 15;
+    case 'last_30_days':
+      return 30;
+    case 'last_90_days':
+      return 90;
+    case 'last_12_months':
+      return dayNumber(firstOfMonth(today, 1)) - dayNumber(firstOfMonth(today, -11));
+    case 'month_to_date':
+      return since(firstOfMonth(today, 0));
+    case 'year_to_date':
+      return since(`${today.slice(0, 4)}-01-01`);
+    case 'custom':
+      return dayNumber(view.to) - dayNumber(view.from) + 1;
+  }
+}
+
+/**
+ * The most buckets a series may hold: the server's default MEASURELY_MAX_BUCKETS
+ * (docs/query.md), which the API does not report.
+ */
+export const MAX_BUCKETS = 5000;
+
+/**
+ * Per granularity: the fewest days a bucket lasts (a longer range is needed, or the server widens
+ * the window to the whole bucket) and the most buckets a range of `days` days can need, counting
+ * an hour more on a day that turns the clocks back and a partial bucket at each end.
+ */
+const BUCKETS: Record<Granularity, { shortest: number; most: (days: number) => number }> = {
+  minute: { shortest: 0, most: (days) => days * 1440 + 60 },
+  hour: { shortest: 0, most: (days) => days * 24 + 1 },
+  day: { shortest: 1, most: (days) => days },
+  week: { shortest: 7, most: (days) => Math.ceil(days / 7) + 1 },
+  month: { shortest: 28, most: (days) => Math.ceil(days / 28) + 1 },
+};
+
+/** Why a granularity cannot chart a range of `days` days, or null when it can. */
+export function granularityProblem(granularity: Granularity, days: number): string | null {
+  const { shortest, most } = BUCKETS[granularity];
+  if (days < shortest) return 'A bucket is longer than the range';
+  if (most(days) > MAX_BUCKETS) {
+    return `Over ${MAX_BUCKETS.toLocaleString('en-US')} buckets in this range`;
+  }
+  return null;
+}
+
+/**
+ * The view with a granularity its range allows: the current one, else the nearest allowed one
+ * (finer when buckets would outlast the range, coarser when there would be too many).
+ */
+export function fitGranularity(view: MetricView, now: Date = new Date()): MetricView {
+  if (view.granularity === 'auto') return view;
+  const days = rangeDays(view, localDate(view.tz, now));
+  if (granularityProblem(view.granularity, days) === null) return view;
+  const current = GRANULARITIES.indexOf(view.granularity);
+  const allowed = GRANULARITIES.filter((g) => granularityProblem(g, days) === null);
+  const nearest = allowed.reduce<Granularity | undefined>(
+    (best, g) =>
+      best === undefined ||
+      Math.abs(GRANULARITIES.indexOf(g) - current) < Math.abs(GRANULARITIES.indexOf(best) - current)
+        ? g
+        : best,
+    undefined,
+  );
+  return { ...view, granularity: nearest ?? 'auto' };
+}
+
 /** Reads a view from the page's URL, with defaults for anything missing or wrong. */
 export function parseMetricView(params: URLSearchParams, defaultTz: string): MetricView {
   const range = params.get('range');

@@ -23,7 +23,7 @@ import {
   IconDownload,
   IconSend,
 } from '@tabler/icons-react';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { isApiError } from '../api/client';
 import { GRANULARITIES, type Metric, RANGE_PRESETS, type SeriesResponse } from '../api/types';
@@ -41,6 +41,7 @@ import { unitLabel } from '../components/metrics/metric-labels';
 import { MetricMenuItems } from '../components/metrics/metric-menu-items';
 import { MetricTypeBadge } from '../components/metrics/metric-type-badge';
 import { PushEventModal } from '../components/metrics/push-event-modal';
+import { eventUrl } from '../components/metrics/snippets';
 import { PageHeader } from '../components/page-header';
 import { useCurrentProject } from '../layout/project-layout';
 import { copyText } from '../lib/clipboard';
@@ -48,11 +49,14 @@ import { formatRelative, plural } from '../lib/format';
 import {
   addDays,
   browserTimeZone,
+  fitGranularity,
   GRANULARITY_LABELS,
+  granularityProblem,
   localDate,
   type MetricView,
   parseMetricView,
   RANGE_LABELS,
+  rangeDays,
   serializeMetricView,
   seriesParams,
   timeZones,
@@ -68,10 +72,18 @@ const RANGE_OPTIONS = [...RANGE_PRESETS, 'custom' as const].map((value) => ({
   value,
   label: RANGE_LABELS[value],
 }));
-const GRANULARITY_OPTIONS = (['auto', ...GRANULARITIES] as const).map((value) => ({
-  value,
-  label: GRANULARITY_LABELS[value],
-}));
+/** Every granularity, those the range cannot take disabled with the reason. */
+function granularityOptions(days: number) {
+  return (['auto', ...GRANULARITIES] as const).map((value) => {
+    const problem = value === 'auto' ? null : granularityProblem(value, days);
+    return {
+      value,
+      label: GRANULARITY_LABELS[value],
+      disabled: problem !== null,
+      ...(problem !== null ? { problem } : {}),
+    };
+  });
+}
 
 function Headline({ series, metric }: { series: SeriesResponse; metric: Metric }) {
   const { summary, tz } = series;
@@ -131,9 +143,22 @@ export function MetricPage() {
   const navigate = useNavigate();
   const [defaultTz] = useState(browserTimeZone);
   const [search, setSearch] = useSearchParams();
-  const view = useMemo(() => parseMetricView(search, defaultTz), [search, defaultTz]);
+  const asked = useMemo(() => parseMetricView(search, defaultTz), [search, defaultTz]);
+  const view = useMemo(() => fitGranularity(asked), [asked]);
   const setView = (change: Partial<MetricView>) =>
-    setSearch(serializeMetricView({ ...view, ...change }, defaultTz), { replace: true });
+    setSearch(serializeMetricView(fitGranularity({ ...view, ...change }), defaultTz), {
+      replace: true,
+    });
+  // A link or bookmark may name a granularity its range cannot take: show the one used instead.
+  useEffect(() => {
+    if (asked.granularity !== view.granularity) {
+      setSearch(serializeMetricView(view, defaultTz), { replace: true });
+    }
+  }, [asked, view, defaultTz, setSearch]);
+  const granularities = useMemo(
+    () => granularityOptions(rangeDays(view, localDate(view.tz))),
+    [view],
+  );
 
   const metric = useMetric(project.id, metricId);
   const params = useMemo(() => seriesParams(view), [view]);
@@ -141,6 +166,7 @@ export function MetricPage() {
   const series = useSeries(project.id, metricId, params);
   const filters = useMetricFilters(project.id, metricId);
   const zones = useMemo(timeZones, []);
+  const [tzSearch, setTzSearch] = useState(view.tz);
   const [by, setBy] = useState<string | null>(null);
   const [pushing, setPushing] = useState(false);
   const [editing, setEditing] = useState(false);
@@ -183,6 +209,9 @@ export function MetricPage() {
   }
   const m = metric.data;
   const today = localDate(view.tz);
+  // Asking again cannot help a window the server refuses as it stands.
+  const refused =
+    isApiError(series.error, 'TOO_MANY_BUCKETS') || isApiError(series.error, 'RANGE_TOO_LONG');
 
   const copyId = async () => {
     if (await copyText(m.id)) notifySuccess('Metric id copied');
@@ -257,6 +286,10 @@ export function MetricPage() {
           <Box p={{ base: 'md', sm: 'lg' }}>
             {series.data !== undefined ? (
               <Headline series={series.data} metric={m} />
+            ) : series.error !== null ? (
+              <Text size="sm" c="dimmed">
+                No figures for this selection.
+              </Text>
             ) : (
               <Skeleton height={58} maw={420} />
             )}
@@ -306,9 +339,23 @@ export function MetricPage() {
               )}
               <Select
                 label="Granularity"
-                data={GRANULARITY_OPTIONS}
+                data={granularities}
                 value={view.granularity}
                 allowDeselect={false}
+                comboboxProps={{ width: 240, position: 'bottom-start' }}
+                renderOption={({ option }) => {
+                  const problem = granularities.find((g) => g.value === option.value)?.problem;
+                  return problem === undefined ? (
+                    option.label
+                  ) : (
+                    <div>
+                      <div>{option.label}</div>
+                      <Text size="xs" c="dimmed">
+                        {problem}
+                      </Text>
+                    </div>
+                  );
+                }}
                 onChange={(value) =>
                   value !== null && setView({ granularity: value as MetricView['granularity'] })
                 }
@@ -319,6 +366,11 @@ export function MetricPage() {
                 data={zones}
                 value={view.tz}
                 searchable
+                // Typing searches every zone, rather than appending to the current one's name.
+                searchValue={tzSearch}
+                onSearchChange={setTzSearch}
+                onFocus={() => setTzSearch('')}
+                placeholder={view.tz}
                 allowDeselect={false}
                 limit={60}
                 onChange={(value) => value !== null && setView({ tz: value })}
@@ -343,7 +395,7 @@ export function MetricPage() {
           <ErrorAlert
             error={series.error}
             title="Could not load the chart"
-            onRetry={() => void series.refetch()}
+            {...(refused ? {} : { onRetry: () => void series.refetch() })}
           />
         ) : series.data === undefined ? (
           <Skeleton height={360} radius="md" />
@@ -364,7 +416,7 @@ export function MetricPage() {
             <Stack gap="xs">
               <Text fw={600}>Metric id</Text>
               <Text size="sm" c="dimmed">
-                Post events to <code>/event/v1/{m.name}</code> or to its id, which never changes
+                Post events to <code>{eventUrl('', m.name)}</code> or to its id, which never changes
                 when the metric is renamed:
               </Text>
               <Group gap="xs" wrap="nowrap">
