@@ -7,10 +7,17 @@ export interface CodeBlockProps {
   title?: string;
   /** For the copy button: "command". */
   label?: string;
+  /** Wraps long lines instead of scrolling them: for a one-line snippet such as a tag. */
+  wrap?: boolean;
 }
 
-/** A snippet to paste, with a copy button above it; scrolls sideways, never overflows. */
-export function CodeBlock({ code, title = 'Terminal', label = 'snippet' }: CodeBlockProps) {
+/** A snippet to paste, with a copy button above it; scrolls sideways or wraps, never overflows. */
+export function CodeBlock({
+  code,
+  title = 'Terminal',
+  label = 'snippet',
+  wrap = false,
+}: CodeBlockProps) {
   return (
     <Box
       style={{
@@ -37,7 +44,12 @@ export function CodeBlock({ code, title = 'Terminal', label = 'snippet' }: CodeB
         fz="xs"
         tabIndex={0}
         aria-label={title}
-        style={{ overflowX: 'auto', whiteSpace: 'pre', borderRadius: 0 }}
+        style={{
+          overflowX: 'auto',
+          whiteSpace: wrap ? 'pre-wrap' : 'pre',
+          overflowWrap: wrap ? 'anywhere' : 'normal',
+          borderRadius: 0,
+        }}
       >
         {code}
       </Code>

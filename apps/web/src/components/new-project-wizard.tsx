@@ -36,7 +36,7 @@ export function NewProjectWizard() {
 
   return (
     <Stepper active={created === null ? 0 : 1} size="sm" allowNextStepsSelect={false}>
-      <Stepper.Step label="Name" description={wide ? 'What you measure' : undefined}>
+      <Stepper.Step label="Project" description={wide ? 'Your app or product' : undefined}>
         <form
           onSubmit={form.onSubmit((values) =>
             create.mutate(values, {

@@ -97,7 +97,14 @@ export function CreateKeyModal({ projectId, opened, onClose }: CreateKeyModalPro
                 <Radio
                   value="public"
                   label="Public"
-                  description="For the website tracker (track.js): counts page views and visitors, only from the sites you allow. Safe in page source."
+                  description={
+                    <>
+                      For the website tracker (track.js): counts page views and visitors, only from
+                      the sites you allow. Safe in page source. Creates the metrics{' '}
+                      <code>pageviews</code> and <code>visitors</code> in the project if they are
+                      missing.
+                    </>
+                  }
                 />
               </Stack>
             </Radio.Group>
@@ -124,6 +131,12 @@ export function CreateKeyModal({ projectId, opened, onClose }: CreateKeyModalPro
             <SecretField secret={created.secret} />
           )}
           <KeyUsageHint scope={created.scope} />
+          {created.scope === 'public' && (
+            <Text size="sm" c="dimmed">
+              The project now has the metrics <code>pageviews</code> and <code>visitors</code> where
+              page views are counted.
+            </Text>
+          )}
           <Group justify="flex-end">
             <Button onClick={onClose}>
               {created.scope === 'public' ? 'Done' : 'I have copied it'}

@@ -10,7 +10,7 @@ export function TrackerSnippet({ apiKey }: { apiKey: ApiKey }) {
       <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
         Allowed from {(apiKey.origins ?? []).join(', ')}
       </Text>
-      <CodeBlock code={apiKey.snippet} title="HTML · every page" label="snippet" />
+      <CodeBlock code={apiKey.snippet} title="HTML · every page" label="snippet" wrap />
     </Stack>
   );
 }
