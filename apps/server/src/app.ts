@@ -110,10 +110,8 @@ async function assembleApp(
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    // The ingestion routes add their own CORS headers; a 404 or 405 under their prefix has none.
-    if (request.is404 && isIngestionUrl(request.url)) {
-      reply.headers(corsHeadersFor(request.headers));
-    }
+    // Browsers may read every answer under the ingestion routes' prefix (404s and 405s too).
+    if (isIngestionUrl(request.url)) reply.headers(corsHeadersFor(request.headers));
     done();
   });
   const live = new LiveHub({ services, log: app.log });

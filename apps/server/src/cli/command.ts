@@ -77,3 +77,23 @@ export function optionalString(values: Values, name: string): string | undefined
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
 }
+
+/**
+ * A table as lines of text: the header, then a line per row, columns two spaces apart. Columns
+ * are left-aligned, or, with `numbers`, every column after the first right-aligned.
+ */
+export function tableLines(
+  header: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  align: 'left' | 'numbers' = 'left',
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) =>
+        align === 'numbers' && i > 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}

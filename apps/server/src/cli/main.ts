@@ -151,7 +151,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (extra !== undefined) {
       throw new UsageError(
         `unexpected argument "${extra}"${
-          /^--?[a-z]/i.test(extra) && beforeOperands(rest).length < rest.length
+          /^--?[a-z]/i.test(extra) && rest.includes('--')
             ? ' (everything after -- is an argument: put options before --)'
             : ''
         }`,

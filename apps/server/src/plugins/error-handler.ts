@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { AppError, toProblem } from '../errors.js';
+import { newRequestId } from '../lib/request-id.js';
 import { validationError } from '../lib/validate.js';
 import { isUnstorableText } from '../storage/dialect.js';
 
@@ -34,6 +34,14 @@ export function problemAnswerText(error: AppError, requestId: string): string {
   );
 }
 
+/** The answer to a request whose head or body did not arrive in time; the connection then ends. */
+export function requestTimeoutAnswer(): string {
+  return problemAnswerText(
+    new AppError('REQUEST_TIMEOUT', 'The request did not arrive in time.'),
+    newRequestId(),
+  );
+}
+
 /**
  * Answers a request Node's HTTP parser refused (Fastify's `clientErrorHandler`): a malformed
  * request line, header or framing (an invalid `Content-Length`, say) gets 400 `BAD_REQUEST`,
@@ -43,19 +51,24 @@ export function problemAnswerText(error: AppError, requestId: string): string {
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const known =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new AppError('REQUEST_TIMEOUT', 'The request did not arrive in time.')
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? new AppError(
-            'HEADERS_TOO_LARGE',
-            'The request headers are larger than this server accepts.',
-          )
-        : new AppError(
-            'BAD_REQUEST',
-            'The request is not valid HTTP/1.1: its request line, a header or its framing.',
-          );
-  if (socket.writable) socket.write(problemAnswerText(known, randomUUID()));
+  if (socket.writable) {
+    socket.write(
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? requestTimeoutAnswer()
+        : problemAnswerText(
+            error.code === 'HPE_HEADER_OVERFLOW'
+              ? new AppError(
+                  'HEADERS_TOO_LARGE',
+                  'The request headers are larger than this server accepts.',
+                )
+              : new AppError(
+                  'BAD_REQUEST',
+                  'The request is not valid HTTP/1.1: its request line, a header or its framing.',
+                ),
+            newRequestId(),
+          ),
+    );
+  }
   socket.destroy();
 }
 

@@ -1,5 +1,5 @@
 import { OPERATOR } from '../../lib/actor.js';
-import { type Command, requireString } from '../command.js';
+import { type Command, requireString, tableLines } from '../command.js';
 
 export const keyList: Command = {
   name: 'key list',
@@ -13,16 +13,8 @@ export const keyList: Command = {
 
     const header = ['id', 'name', 'scope', 'prefix', 'status', 'created'];
     const rows = keys.map((k) => [k.id, k.name, k.scope, k.prefix, k.status, k.createdAt]);
-    const widths = header.map((h, i) =>
-      Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)),
-    );
-    const line = (cells: readonly string[]) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd();
     io.stdout.write(
-      rows.length === 0 ? 'No API keys.\n' : `${[line(header), ...rows.map(line)].join('\n')}\n`,
+      rows.length === 0 ? 'No API keys.\n' : `${tableLines(header, rows).join('\n')}\n`,
     );
     return undefined;
   },

@@ -1,6 +1,6 @@
 import { OPERATOR } from '../../lib/actor.js';
 import { parseSeriesParams, type RawQuery } from '../../modules/query/query-params.js';
-import { type Command, optionalString, requireString, UsageError } from '../command.js';
+import { type Command, optionalString, requireString, tableLines, UsageError } from '../command.js';
 
 /** `key=value` pairs as the query API's `filter[key]` parameters. */
 function filterParams(values: unknown): Record<string, string> {
@@ -56,19 +56,11 @@ export const metricSeries: Command = {
       ...columns.map((c) => String((b as Record<string, unknown>)[c] ?? '')),
     ]);
     const header = ['start', ...columns];
-    const widths = header.map((h, i) =>
-      Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)),
-    );
-    const line = (cells: readonly string[]) =>
-      cells
-        .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-        .join('  ');
     const { summary } = series;
     io.stdout.write(
       [
         `${series.metric.name} (${series.metric.type}) · ${series.from} → ${series.to} · ${series.granularity} · ${series.tz}`,
-        line(header),
-        ...rows.map(line),
+        ...tableLines(header, rows, 'numbers'),
         `total: ${summary.value ?? '–'}  previous: ${summary.previous.value ?? '–'}  change: ${
           summary.change === null ? '–' : `${summary.change.toFixed(1)}%`
         }`,

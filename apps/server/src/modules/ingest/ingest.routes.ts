@@ -3,12 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { AppError, type ErrorCode } from '../../errors.js';
 import { type App, problems, RATE_LIMIT_HEADERS, SECURITY } from '../../http.js';
 import type { IngestReply, IngestService } from './ingest.service.js';
-import {
-  corsHeadersFor,
-  ingestContextOf,
-  PREFLIGHT_HEADERS,
-  parseIngestBody,
-} from './ingest-http.js';
+import { ingestContextOf, PREFLIGHT_HEADERS, parseIngestBody } from './ingest-http.js';
 
 const EventBody = Type.Object(
   {
@@ -114,7 +109,8 @@ export async function ingestRoutes(
   app: App,
   { ingest, maxBatchEvents }: { ingest: IngestService; maxBatchEvents: number },
 ): Promise<void> {
-  // Browsers may send events from any origin (with a key, never with cookies), and beacons send
+  // Browsers may send events from any origin (with a key, never with cookies: the CORS headers of
+  // every answer under these routes' prefix are app.ts's onRequest hook's), and beacons send
   // text/plain to skip the CORS preflight: both are JSON here. Anything else is a bad request.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
@@ -130,10 +126,6 @@ export async function ingestRoutes(
   );
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(new AppError('BAD_REQUEST', 'Send events as application/json.'), undefined);
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(corsHeadersFor(request.headers));
-    done();
   });
 
   const tags = ['Ingestion'];

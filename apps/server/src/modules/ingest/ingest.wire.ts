@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { AppError } from '../../errors.js';
-import { problemAnswerText } from '../../plugins/error-handler.js';
+import { requestTimeoutAnswer } from '../../plugins/error-handler.js';
 import { type IngestAnswer, type IngestExchange, recognise } from './ingest.fast-path.js';
 
 /** The longest request head (request line and headers) read here: Node's default limit. */
@@ -296,12 +294,7 @@ export function attachIngestWire(
       const limit = headComplete ? server.requestTimeout : server.headersTimeout;
       if (limit > 0 && elapsed > limit) {
         this.#done = true;
-        this.socket.end(
-          problemAnswerText(
-            new AppError('REQUEST_TIMEOUT', 'The request did not arrive in time.'),
-            randomUUID(),
-          ),
-        );
+        this.socket.end(requestTimeoutAnswer());
       }
     }
 
