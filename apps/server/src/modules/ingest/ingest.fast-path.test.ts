@@ -11,6 +11,7 @@ import {
   type TestProject,
 } from '../../test/factories.js';
 import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+import { WORKER_MIN_BYTES } from './batch-preparer.js';
 import { recognise } from './ingest.fast-path.js';
 
 /** The rate limit of every key here: small, so a burst reaches 429. */
@@ -208,6 +209,30 @@ describe.each(DIALECTS)('ingestion fast path (%s)', (dialect) => {
       true,
     );
     expect(JSON.parse(answers[0]?.body ?? '')).toMatchObject({ accepted: 2, rejected: 3 });
+  });
+
+  it('answers a long batch, prepared off the HTTP thread, the same way', async () => {
+    const kinds: unknown[] = [
+      { metric: 'signups', value: 1.5, filters: { Plan: ' Pro ', country: 'FR' } },
+      { metric: 'signups', value: 0 },
+      { metric: dual.id, value: -2, filters: { country: 'fr' } },
+      { metric: 'nope', value: 'x' },
+      { metric: 'balance', value: 1.1234567 },
+      7,
+      { metric: 'signups', value: 2, filters: { 'a"b': 'c' } },
+      { metric: 'signups', value: 3, colour: 'red' },
+      { metric: 'balance', value: 4, timestamp: 0 },
+      { metric: 42, value: 1 },
+    ];
+    const events = Array.from({ length: 400 }, (_, i) => kinds[i % kinds.length]);
+    const body = JSON.stringify({ events });
+    expect(body.length).toBeGreaterThanOrEqual(WORKER_MIN_BYTES);
+    const before = await metricOf(dual.id);
+    const answers = await expectSameBothWays((key) => [single('/event/v1/batch', key, body)], true);
+    expect(JSON.parse(answers[0]?.body ?? '')).toMatchObject({ accepted: 80, rejected: 320 });
+    const after = await metricOf(dual.id);
+    expect(after.eventCount - before.eventCount).toBe(80);
+    expect(after.negative - before.negative).toBe(160);
   });
 
   it.each([

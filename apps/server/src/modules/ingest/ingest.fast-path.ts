@@ -134,6 +134,11 @@ export function createIngestExchange(deps: {
       resolve: (reply: IngestReply) => respond(answer(headers, requestId, reply)),
       reject: (error: unknown) => respond(fail(headers, requestId, error)),
     };
+    const context = ingestContextOf(headers);
+    if (metric === undefined) {
+      ingest.ingestBatchText(context, text).then(settle.resolve, settle.reject);
+      return;
+    }
     let body: unknown;
     try {
       body = parseIngestBody(text);
@@ -141,8 +146,6 @@ export function createIngestExchange(deps: {
       settle.reject(error);
       return;
     }
-    const context = ingestContextOf(headers);
-    if (metric === undefined) ingest.ingestBatch(context, body).then(settle.resolve, settle.reject);
-    else ingest.ingestEvent(context, metric, body, settle);
+    ingest.ingestEvent(context, metric, body, settle);
   };
 }

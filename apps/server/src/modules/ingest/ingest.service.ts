@@ -11,6 +11,15 @@ import type { IngestMetric, MetricsService } from '../metrics/metrics.service.js
 import type { Limits } from '../projects/projects.schemas.js';
 import type { ProjectsService } from '../projects/projects.service.js';
 import {
+  type BatchParams,
+  fingerprintOf,
+  isMetricRef,
+  NOT_AN_OBJECT,
+  type PreparedBatch,
+  prepareBatch,
+} from './batch-input.js';
+import { createBatchPreparer } from './batch-preparer.js';
+import {
   checkValueForType,
   type EventInput,
   EventRejected,
@@ -108,16 +117,6 @@ function withRateHeaders(error: unknown, headers: Record<string, string>): unkno
   });
 }
 
-/** The body as text, to recognise a retry; a body too deeply nested to serialise is no event. */
-function fingerprintOf(body: unknown): string {
-  try {
-    return JSON.stringify(body);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    throw new AppError('VALIDATION_FAILED', 'The body is nested too deeply to be an event.');
-  }
-}
-
 /** Tells the listener which metrics of which projects the commit added events to. */
 function notifyCommitted(
   requests: readonly PendingRequest[],
@@ -183,6 +182,7 @@ export function createIngestService(deps: {
       : committed(requests, outcomes);
   }, repo.durable);
   const inFlight = new Set<string>();
+  const preparer = createBatchPreparer((message) => log.error({}, message));
   // Filter keys and values each metric has seen, to enforce the per-metric limits without a query:
   // the sets once loaded, the load while it runs.
   const seenFilters = new Map<string, FilterSets | Promise<FilterSets>>();
@@ -351,10 +351,13 @@ export function createIngestService(deps: {
     metric: IngestMetric | undefined,
     body: unknown,
     now: number,
-    extraFields?: ReadonlySet<string>,
   ): PendingEvent | undefined {
     if (metric === undefined) return undefined;
-    const input = parseEventInput(body, now, config.ingest.backfillMs, extraFields);
+    return acceptKnown(metric, parseEventInput(body, now, config.ingest.backfillMs));
+  }
+
+  /** An event's own input checked against its metric, if the metric's filters are known. */
+  function acceptKnown(metric: IngestMetric, input: EventInput): PendingEvent | undefined {
     checkValueForType(input.micros, metric.type);
     if (input.filters.length > 0) {
       const seen = seenFilters.get(metric.id);
@@ -364,30 +367,25 @@ export function createIngestService(deps: {
     return pendingEvent(metric.id, input);
   }
 
-  /** prepareKnown() with the metric from the cache, if it is there. */
-  function prepareCached(
-    projectId: string,
-    ref: unknown,
-    body: unknown,
-    extraFields?: ReadonlySet<string>,
-  ): PendingEvent | undefined {
-    const metric = isMetricRef(ref) ? metrics.cachedForIngest(projectId, ref) : undefined;
-    return prepareKnown(metric, body, clock.now(), extraFields);
+  /** acceptKnown(), loading the metric's filters if they are not known yet. */
+  async function accept(metric: IngestMetric, input: EventInput): Promise<PendingEvent> {
+    const known = acceptKnown(metric, input);
+    if (known !== undefined) return known;
+    reserveFilters(await filtersOf(metric.id), input);
+    return pendingEvent(metric.id, input);
   }
 
-  async function prepare(
-    projectId: string,
-    ref: unknown,
-    body: unknown,
-    extraFields?: ReadonlySet<string>,
-  ): Promise<PendingEvent> {
-    const known = prepareCached(projectId, ref, body, extraFields);
+  /** prepareKnown() with the metric from the cache, if it is there. */
+  function prepareCached(projectId: string, ref: unknown, body: unknown): PendingEvent | undefined {
+    const metric = isMetricRef(ref) ? metrics.cachedForIngest(projectId, ref) : undefined;
+    return prepareKnown(metric, body, clock.now());
+  }
+
+  async function prepare(projectId: string, ref: unknown, body: unknown): Promise<PendingEvent> {
+    const known = prepareCached(projectId, ref, body);
     if (known !== undefined) return known;
     const metric = await resolveMetric(projectId, ref);
-    const input = parseEventInput(body, clock.now(), config.ingest.backfillMs, extraFields);
-    checkValueForType(input.micros, metric.type);
-    if (input.filters.length > 0) reserveFilters(await filtersOf(metric.id), input);
-    return pendingEvent(metric.id, input);
+    return accept(metric, parseEventInput(body, clock.now(), config.ingest.backfillMs));
   }
 
   /**
@@ -397,7 +395,7 @@ export function createIngestService(deps: {
   async function idempotent(
     projectId: string,
     context: IngestContext,
-    /** What identifies the request; computed only when an Idempotency-Key is sent. */
+    /** The hash of what identifies the request; computed only when an Idempotency-Key is sent. */
     fingerprint: () => string,
     run: (idempotency: { key: string; hash: string } | undefined) => Promise<IngestReply>,
   ): Promise<IngestReply> {
@@ -409,7 +407,7 @@ export function createIngestService(deps: {
         'Idempotency-Key must be 1 to 255 visible ASCII characters.',
       );
     }
-    const hash = sha256Hex(fingerprint());
+    const hash = fingerprint();
     const slot = `${projectId}\u0000${key}`;
     if (inFlight.has(slot)) {
       throw new AppError(
@@ -547,7 +545,7 @@ export function createIngestService(deps: {
       const reply = await idempotent(
         identity.projectId,
         context,
-        () => `${metricRef}\n${fingerprintOf(body)}`,
+        () => sha256Hex(`${metricRef}\n${fingerprintOf(body)}`),
         async (idempotency) => {
           const event = await prepare(identity.projectId, metricRef, body);
           return new Promise<IngestReply>((resolve, reject) =>
@@ -612,6 +610,96 @@ export function createIngestService(deps: {
     });
   }
 
+  function batchParams(context: IngestContext): BatchParams {
+    return {
+      now: clock.now(),
+      backfillMs: config.ingest.backfillMs,
+      maxEvents: config.ingest.maxBatchEvents,
+      fingerprint: context.idempotencyKey !== undefined,
+    };
+  }
+
+  /**
+   * `POST /event/v1/batch` once its body is prepared (batch-input.ts): every event validated; the
+   * accepted ones committed together.
+   */
+  async function ingestPrepared(
+    context: IngestContext,
+    prepared: PreparedBatch,
+  ): Promise<IngestReply> {
+    if (prepared.refused !== undefined) {
+      throw new AppError(prepared.refused.code, prepared.refused.detail);
+    }
+    const admitted = await admit(context, prepared.count);
+    const { identity, headers } = admitted;
+    const fingerprint = (): string => {
+      const known = prepared.fingerprint;
+      if (known === undefined) throw new Error('the batch was prepared without its fingerprint');
+      if ('hash' in known) return known.hash;
+      throw new AppError(known.code, known.detail);
+    };
+    const reply = await idempotent(
+      identity.projectId,
+      context,
+      fingerprint,
+      async (idempotency) => {
+        const results: BatchResult[] = [];
+        const events: PendingEvent[] = [];
+        const positions: number[] = [];
+        const sets = prepared.filterSets.map(sharedFilters);
+        // A batch names a few metrics many times: each is looked up once.
+        const metricsByRef: Array<IngestMetric | undefined> = [];
+        const { refIndex, refs, micros, ts, filterIndex, rejected } = prepared;
+        let nextRejected = 0;
+        for (let index = 0; index < prepared.count; index++) {
+          let refusal: (typeof rejected)[number] | undefined;
+          if (rejected[nextRejected]?.[0] === index) {
+            refusal = rejected[nextRejected];
+            nextRejected += 1;
+          }
+          try {
+            const position = refIndex[index] ?? NOT_AN_OBJECT;
+            if (position === NOT_AN_OBJECT) {
+              throw new EventRejected(
+                'VALIDATION_FAILED',
+                'An event must be a JSON object like {"metric": "signups", "value": 1}.',
+              );
+            }
+            const ref = refs[position];
+            let metric = position >= 0 ? metricsByRef[position] : undefined;
+            if (metric === undefined) {
+              metric =
+                (ref === undefined
+                  ? undefined
+                  : metrics.cachedForIngest(identity.projectId, ref)) ??
+                (await resolveMetric(identity.projectId, ref));
+              if (position >= 0) metricsByRef[position] = metric;
+            }
+            if (refusal !== undefined) throw new EventRejected(refusal[1], refusal[2]);
+            const input: EventInput = {
+              micros: micros[index] ?? 0n,
+              filters: sets[filterIndex[index] ?? -1] ?? NO_FILTERS,
+              ts: ts[index] ?? 0,
+            };
+            events.push(acceptKnown(metric, input) ?? (await accept(metric, input)));
+            positions.push(index);
+            results.push({ index, ok: true });
+          } catch (error) {
+            if (!(error instanceof EventRejected)) throw error;
+            results.push({ index, ok: false, code: error.code, detail: error.detail });
+          }
+        }
+        const spec: ResponseSpec = { kind: 'batch', results, positions };
+        const outcomes =
+          events.length === 0 ? [] : await commit(admitted, events, idempotency, spec);
+        return { status: 200, headers: {}, body: responseBody(spec, outcomes) };
+      },
+    ).catch((error: unknown) => {
+      throw withRateHeaders(error, headers);
+    });
+    return { ...reply, headers: { ...headers, ...reply.headers } };
+  }
+
   return {
     /** `POST /event/v1/{metric}`: one event, answered 200 only once it is committed. */
     ingestOne(context: IngestContext, metricRef: string, body: unknown): Promise<IngestReply> {
@@ -623,77 +711,14 @@ export function createIngestService(deps: {
     /** ingestOne() with callbacks, told the answer in the turn it is known: for the socket reader. */
     ingestEvent,
 
-    /** `POST /event/v1/batch`: every event validated; the accepted ones committed together. */
-    async ingestBatch(context: IngestContext, body: unknown): Promise<IngestReply> {
-      const list = (body as { events?: unknown } | undefined)?.events;
-      if (
-        typeof body !== 'object' ||
-        body === null ||
-        Object.keys(body).some((k) => k !== 'events') ||
-        !Array.isArray(list)
-      ) {
-        throw new AppError(
-          'BATCH_INVALID',
-          'The body must be {"events": [{"metric", "value", …}, …]}.',
-        );
-      }
-      if (list.length === 0 || list.length > config.ingest.maxBatchEvents) {
-        throw new AppError(
-          'BATCH_INVALID',
-          `A batch holds 1 to ${config.ingest.maxBatchEvents} events.`,
-        );
-      }
-      const admitted = await admit(context, list.length);
-      const { identity, headers } = admitted;
-      const reply = await idempotent(
-        identity.projectId,
-        context,
-        () => fingerprintOf(body),
-        async (idempotency) => {
-          const results: BatchResult[] = [];
-          const events: PendingEvent[] = [];
-          const positions: number[] = [];
-          const now = clock.now();
-          // A batch names a few metrics many times: each is looked up once.
-          const metricsByRef = new Map<string, IngestMetric>();
-          const metricOf = (ref: unknown): IngestMetric | undefined => {
-            if (!isMetricRef(ref)) return undefined;
-            let metric = metricsByRef.get(ref);
-            if (metric === undefined) {
-              metric = metrics.cachedForIngest(identity.projectId, ref);
-              if (metric !== undefined) metricsByRef.set(ref, metric);
-            }
-            return metric;
-          };
-          for (const [index, item] of list.entries()) {
-            try {
-              if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-                throw new EventRejected(
-                  'VALIDATION_FAILED',
-                  'An event must be a JSON object like {"metric": "signups", "value": 1}.',
-                );
-              }
-              const ref = (item as { metric?: unknown }).metric;
-              events.push(
-                prepareKnown(metricOf(ref), item, now, BATCH_EVENT_FIELDS) ??
-                  (await prepare(identity.projectId, ref, item, BATCH_EVENT_FIELDS)),
-              );
-              positions.push(index);
-              results.push({ index, ok: true });
-            } catch (error) {
-              if (!(error instanceof EventRejected)) throw error;
-              results.push({ index, ok: false, code: error.code, detail: error.detail });
-            }
-          }
-          const spec: ResponseSpec = { kind: 'batch', results, positions };
-          const outcomes =
-            events.length === 0 ? [] : await commit(admitted, events, idempotency, spec);
-          return { status: 200, headers: {}, body: responseBody(spec, outcomes) };
-        },
-      ).catch((error: unknown) => {
-        throw withRateHeaders(error, headers);
-      });
-      return { ...reply, headers: { ...headers, ...reply.headers } };
+    /** `POST /event/v1/batch` of a parsed body (the framework's route). */
+    ingestBatch(context: IngestContext, body: unknown): Promise<IngestReply> {
+      return ingestPrepared(context, prepareBatch(body, batchParams(context)));
+    },
+
+    /** `POST /event/v1/batch` of the body's text, prepared off the HTTP thread if it is long. */
+    async ingestBatchText(context: IngestContext, text: string): Promise<IngestReply> {
+      return ingestPrepared(context, await preparer.prepare(text, batchParams(context)));
     },
 
     /**
@@ -734,6 +759,7 @@ export function createIngestService(deps: {
 
     /** Drains, then releases the store: for shutdown, before the database closes. */
     async close(): Promise<void> {
+      await preparer.close();
       await committer.drain();
       await marking;
       await repo.close();
@@ -745,17 +771,38 @@ export function createIngestService(deps: {
   };
 }
 
-const BATCH_EVENT_FIELDS: ReadonlySet<string> = new Set(['metric']);
-
 /**
  * Per filter key of a metric, the values it has taken; and the filter arrays (from parseFilters)
  * whose keys and values are all among them.
  */
 type FilterSets = Map<string, Set<string>> & { readonly reserved: WeakSet<EventInput['filters']> };
 
-/** What may name a metric: no metric name is longer or holds a NUL (PostgreSQL refuses it). */
-function isMetricRef(ref: unknown): ref is string {
-  return typeof ref === 'string' && ref.length > 0 && ref.length <= 100 && !ref.includes('\u0000');
+type Filters = EventInput['filters'];
+const NO_FILTERS: Filters = Object.freeze([]);
+/** Filter sets of prepared batches by their JSON: one array each, whatever batch it came in. */
+let sharedFilterSets = new Map<string, Filters>();
+/** Past this many sets, the memory starts again. */
+const SHARED_FILTER_SETS_LIMIT = 10_000;
+
+/**
+ * A prepared batch's filter set (key, value, key, value…) as the array every event with these
+ * filters shares, so that what is known of one array (filtersJsonOf, FilterSets.reserved) serves
+ * them all.
+ */
+function sharedFilters(flat: readonly string[]): Filters {
+  if (flat.length === 0) return NO_FILTERS;
+  const pairs: Array<readonly [string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    pairs.push(Object.freeze([flat[i] ?? '', flat[i + 1] ?? ''] as const));
+  }
+  const json = filtersJson(pairs);
+  const known = sharedFilterSets.get(json);
+  if (known !== undefined) return known;
+  if (sharedFilterSets.size >= SHARED_FILTER_SETS_LIMIT) sharedFilterSets = new Map();
+  Object.freeze(pairs);
+  sharedFilterSets.set(json, pairs);
+  filtersJsonOf.set(pairs, json);
+  return pairs;
 }
 
 /** filtersJson of the arrays parseFilters shares between events, written once each. */
