@@ -211,6 +211,26 @@ describe.each(DIALECTS)('ingestion fast path (%s)', (dialect) => {
     expect(JSON.parse(answers[0]?.body ?? '')).toMatchObject({ accepted: 2, rejected: 3 });
   });
 
+  it('answers a batch whose every event is stored the same way, whatever its size', async () => {
+    const batch = (count: number) => ({
+      events: Array.from({ length: count }, (_, i) => ({ metric: 'signups', value: i + 1 })),
+    });
+    const answers = await expectSameBothWays(
+      (key) => [
+        single('/event/v1/batch', key, batch(3)),
+        single('/event/v1/batch', key, batch(2)),
+        single('/event/v1/batch', key, batch(3)),
+      ],
+      true,
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 429, 429]);
+    expect(JSON.parse(answers[0]?.body ?? '')).toEqual({
+      accepted: 3,
+      rejected: 0,
+      results: [0, 1, 2].map((index) => ({ index, ok: true })),
+    });
+  });
+
   it('answers a long batch, prepared off the HTTP thread, the same way', async () => {
     const kinds: unknown[] = [
       { metric: 'signups', value: 1.5, filters: { Plan: ' Pro ', country: 'FR' } },

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
 import { answerableError } from '../../plugins/error-handler.js';
-import type { IngestReply, IngestService } from './ingest.service.js';
+import { type IngestReply, type IngestService, JsonText } from './ingest.service.js';
 import { corsLinesFor, ingestContextOf, isIngestionUrl, parseIngestBody } from './ingest-http.js';
 
 /** Where errors go: the app's pino logger. */
@@ -112,7 +112,7 @@ export function createIngestExchange(deps: {
   function answer(headers: IncomingHttpHeaders, requestId: string, reply: IngestReply) {
     let body: string;
     try {
-      body = JSON.stringify(reply.body);
+      body = reply.body instanceof JsonText ? reply.body.text : JSON.stringify(reply.body);
     } catch (error) {
       return fail(headers, requestId, error);
     }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { AppError, type ErrorCode } from '../../errors.js';
 import { type App, problems, RATE_LIMIT_HEADERS, SECURITY } from '../../http.js';
-import type { IngestReply, IngestService } from './ingest.service.js';
+import { type IngestReply, type IngestService, JsonText } from './ingest.service.js';
 import { ingestContextOf, PREFLIGHT_HEADERS, parseIngestBody } from './ingest-http.js';
 
 const EventBody = Type.Object(
@@ -102,7 +102,9 @@ const INGEST_DESCRIPTION = [
 ].join(' ');
 
 function send(reply: FastifyReply, result: IngestReply): FastifyReply {
-  return reply.code(result.status).headers(result.headers).send(result.body);
+  reply.code(result.status).headers(result.headers);
+  if (!(result.body instanceof JsonText)) return reply.send(result.body);
+  return reply.type('application/json; charset=utf-8').send(result.body.text);
 }
 
 export async function ingestRoutes(
