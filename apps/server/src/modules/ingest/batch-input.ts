@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from '../../errors.js';
 import { sha256Hex } from '../../lib/tokens.js';
 import { EventRejected, parseEventInput } from './event-input.js';
-import { parseIngestBody } from './ingest-http.js';
+import { parseIngestBody, utf8 } from './ingest-http.js';
 
 /** What a batch's events are checked against before any state of the server is consulted. */
 export interface BatchParams {
@@ -87,6 +87,11 @@ function refusedBatch(refusal: Refusal): PreparedBatch {
     rejected: [],
     fingerprint: undefined,
   };
+}
+
+/** prepareBatch() of a body still to be parsed, as UTF-8 bytes. */
+export function prepareBatchBytes(bytes: Uint8Array, params: BatchParams): PreparedBatch {
+  return prepareBatchText(utf8(bytes), params);
 }
 
 /** prepareBatch() of a body still to be parsed. */

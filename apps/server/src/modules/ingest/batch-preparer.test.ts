@@ -18,7 +18,7 @@ function batchText(count: number, salt = 0): string {
           metric: i % 2 === 0 ? 'signups' : 'revenue',
           value: ((i + salt) % 50) + 0.25,
           filters: {
-            country: ['FR', 'us', 'De'][i % 3] ?? 'fr',
+            country: ['FR', 'us', 'Réunion'][i % 3] ?? 'fr',
             plan: i % 5 === 0 ? 'pro' : 'free',
           },
         },
@@ -39,7 +39,9 @@ describe('createBatchPreparer', () => {
     preparer = started;
     const texts = Array.from({ length: 12 }, (_, i) => batchText(1_000, i));
     expect(texts.every((text) => text.length >= WORKER_MIN_BYTES)).toBe(true);
-    const prepared = await Promise.all(texts.map((text) => started.prepare(text, PARAMS)));
+    const prepared = await Promise.all(
+      texts.map((text) => started.prepare(Buffer.from(text), PARAMS)),
+    );
     prepared.forEach((batch, i) => {
       expect(batch).toEqual(prepareBatchText(texts[i] ?? '', PARAMS));
       expect(batch.count).toBe(1_000);
@@ -49,17 +51,29 @@ describe('createBatchPreparer', () => {
     expect(started.stats()).toEqual({ onWorker: 12, inline: 0 });
   });
 
+  it('prepares only the bytes of a view into a larger buffer', async () => {
+    preparer = createBatchPreparer(() => {});
+    const text = batchText(1_000, 5);
+    const body = Buffer.from(text);
+    const around = Buffer.concat([Buffer.from('{"events": ['), body, Buffer.from(']}')]);
+    const view = around.subarray(12, 12 + body.length);
+    expect(await preparer.prepare(view, PARAMS)).toEqual(prepareBatchText(text, PARAMS));
+    expect(preparer.stats()).toEqual({ onWorker: 1, inline: 0 });
+  });
+
   it('prepares short batches inline', async () => {
     preparer = createBatchPreparer(() => {});
     const text = batchText(10);
-    expect(await preparer.prepare(text, PARAMS)).toEqual(prepareBatchText(text, PARAMS));
+    expect(await preparer.prepare(Buffer.from(text), PARAMS)).toEqual(
+      prepareBatchText(text, PARAMS),
+    );
     expect(preparer.stats()).toEqual({ onWorker: 0, inline: 1 });
   });
 
   it('refuses a long body that is not JSON as inline', async () => {
     preparer = createBatchPreparer(() => {});
     const text = `${batchText(1_000).slice(0, -2)}!`;
-    expect((await preparer.prepare(text, PARAMS)).refused?.code).toBe('INVALID_JSON');
+    expect((await preparer.prepare(Buffer.from(text), PARAMS)).refused?.code).toBe('INVALID_JSON');
   });
 
   it('falls back to inline preparation, the batches it held included, if the worker fails', async () => {
@@ -69,7 +83,9 @@ describe('createBatchPreparer', () => {
     });
     preparer = broken;
     const texts = [batchText(1_000, 1), batchText(1_000, 2), batchText(1_000, 3)];
-    const prepared = await Promise.all(texts.map((text) => broken.prepare(text, PARAMS)));
+    const prepared = await Promise.all(
+      texts.map((text) => broken.prepare(Buffer.from(text), PARAMS)),
+    );
     prepared.forEach((batch, i) => {
       expect(batch).toEqual(prepareBatchText(texts[i] ?? '', PARAMS));
     });
@@ -81,7 +97,9 @@ describe('createBatchPreparer', () => {
     preparer = createBatchPreparer(() => {});
     await preparer.close();
     const text = batchText(1_000);
-    expect(await preparer.prepare(text, PARAMS)).toEqual(prepareBatchText(text, PARAMS));
+    expect(await preparer.prepare(Buffer.from(text), PARAMS)).toEqual(
+      prepareBatchText(text, PARAMS),
+    );
     expect(preparer.stats()).toEqual({ onWorker: 0, inline: 1 });
   });
 });

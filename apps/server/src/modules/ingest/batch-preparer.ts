@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { type BatchParams, type PreparedBatch, prepareBatchText } from './batch-input.js';
+import { type BatchParams, type PreparedBatch, prepareBatchBytes } from './batch-input.js';
 
 /**
  * Bodies at least this long are prepared on the worker thread; shorter ones inline, where they
@@ -17,10 +17,10 @@ const ready = (async () => {
   return import(workerData.module);
 })();
 parentPort.on('message', (message) => {
-  ready.then(({ prepareBatchText }) => {
+  ready.then(({ prepareBatchBytes }) => {
     let prepared;
     try {
-      prepared = prepareBatchText(message.text, message.params);
+      prepared = prepareBatchBytes(message.bytes, message.params);
     } catch (error) {
       parentPort.postMessage({ id: message.id, error: String(error && error.stack || error) });
       return;
@@ -32,15 +32,15 @@ parentPort.on('message', (message) => {
 `;
 
 export interface BatchPreparer {
-  /** prepareBatchText(), on the worker thread for a long body. */
-  prepare(text: string, params: BatchParams): Promise<PreparedBatch>;
+  /** prepareBatchBytes(), on the worker thread for a long body. */
+  prepare(bytes: Uint8Array, params: BatchParams): Promise<PreparedBatch>;
   /** How many batches were prepared on the worker and how many inline. */
   stats(): { readonly onWorker: number; readonly inline: number };
   close(): Promise<void>;
 }
 
 interface Pending {
-  readonly text: string;
+  readonly bytes: Uint8Array;
   readonly params: BatchParams;
   readonly resolve: (prepared: PreparedBatch) => void;
   readonly reject: (error: unknown) => void;
@@ -69,7 +69,7 @@ export function createBatchPreparer(
   function inline(job: Pending): void {
     counts.inline += 1;
     try {
-      job.resolve(prepareBatchText(job.text, job.params));
+      job.resolve(prepareBatchBytes(job.bytes, job.params));
     } catch (error) {
       job.reject(error);
     }
@@ -122,10 +122,10 @@ export function createBatchPreparer(
   }
 
   return {
-    prepare(text, params) {
+    prepare(bytes, params) {
       return new Promise((resolve, reject) => {
-        const job: Pending = { text, params, resolve, reject };
-        if (failed || text.length < WORKER_MIN_BYTES) {
+        const job: Pending = { bytes, params, resolve, reject };
+        if (failed || bytes.length < WORKER_MIN_BYTES) {
           inline(job);
           return;
         }
@@ -133,7 +133,10 @@ export function createBatchPreparer(
         const id = nextId++;
         pending.set(id, job);
         if (pending.size === 1) worker.ref();
-        worker.postMessage({ id, text, params });
+        // A copy of its own, handed over whole: `bytes` may be a view of a larger buffer, all of
+        // which a plain postMessage would copy. The body never becomes a string on this thread.
+        const own = new Uint8Array(bytes);
+        worker.postMessage({ id, bytes: own, params }, [own.buffer]);
       });
     },
 

@@ -83,6 +83,11 @@ export function parseIngestBody(text: string): unknown {
   }
 }
 
+/** A body's UTF-8 bytes as text (a malformed sequence becomes U+FFFD, as on every JSON route). */
+export function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 export function ingestContextOf(headers: IncomingHttpHeaders): IngestContext {
   const { authorization } = headers;
   const idempotencyKey = headers['idempotency-key'];

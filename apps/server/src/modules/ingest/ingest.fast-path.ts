@@ -3,7 +3,13 @@ import { toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
 import { answerableError } from '../../plugins/error-handler.js';
 import { type IngestReply, type IngestService, JsonText } from './ingest.service.js';
-import { corsLinesFor, ingestContextOf, isIngestionUrl, parseIngestBody } from './ingest-http.js';
+import {
+  corsLinesFor,
+  ingestContextOf,
+  isIngestionUrl,
+  parseIngestBody,
+  utf8,
+} from './ingest-http.js';
 
 /** Where errors go: the app's pino logger. */
 interface FastPathLogger {
@@ -64,13 +70,13 @@ export interface IngestAnswer {
 }
 
 /**
- * Answers one ingestion request — its metric (undefined for a batch), headers and body text — by
- * calling `respond` once with the answer, as soon as it is known.
+ * Answers one ingestion request — its metric (undefined for a batch), headers and body (UTF-8) —
+ * by calling `respond` once with the answer, as soon as it is known.
  */
 export type IngestExchange = (
   metric: string | undefined,
   headers: IncomingHttpHeaders,
-  text: string,
+  body: Uint8Array,
   respond: (answer: IngestAnswer) => void,
 ) => void;
 
@@ -128,7 +134,7 @@ export function createIngestExchange(deps: {
     return answerOf(headers, requestId, known.status, known.headers, PROBLEM_TYPE, body);
   }
 
-  return (metric, headers, text, respond) => {
+  return (metric, headers, bytes, respond) => {
     const requestId = requestIdOf(headers);
     const settle = {
       resolve: (reply: IngestReply) => respond(answer(headers, requestId, reply)),
@@ -136,12 +142,12 @@ export function createIngestExchange(deps: {
     };
     const context = ingestContextOf(headers);
     if (metric === undefined) {
-      ingest.ingestBatchText(context, text).then(settle.resolve, settle.reject);
+      ingest.ingestBatchBytes(context, bytes).then(settle.resolve, settle.reject);
       return;
     }
     let body: unknown;
     try {
-      body = parseIngestBody(text);
+      body = parseIngestBody(utf8(bytes));
     } catch (error) {
       settle.reject(error);
       return;

@@ -743,9 +743,9 @@ export function createIngestService(deps: {
       return ingestPrepared(context, prepareBatch(body, batchParams(context)));
     },
 
-    /** `POST /event/v1/batch` of the body's text, prepared off the HTTP thread if it is long. */
-    async ingestBatchText(context: IngestContext, text: string): Promise<IngestReply> {
-      return ingestPrepared(context, await preparer.prepare(text, batchParams(context)));
+    /** `POST /event/v1/batch` of the body's bytes, prepared off the HTTP thread if it is long. */
+    async ingestBatchBytes(context: IngestContext, bytes: Uint8Array): Promise<IngestReply> {
+      return ingestPrepared(context, await preparer.prepare(bytes, batchParams(context)));
     },
 
     /**

@@ -235,10 +235,10 @@ export function attachIngestWire(
         return;
       }
       this.#awaiting = 0;
-      const text = unread.toString('utf8', request.headBytes, end);
+      const body = unread.subarray(request.headBytes, end);
       this.#unread = unread.length === end ? undefined : unread.subarray(end);
       this.#busy = true;
-      exchange(request.metric, request.headers, text, (answer) =>
+      exchange(request.metric, request.headers, body, (answer) =>
         this.#reply(answer, request.keepAlive),
       );
     }
