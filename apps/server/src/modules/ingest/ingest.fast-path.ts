@@ -3,13 +3,7 @@ import { toProblem } from '../../errors.js';
 import { requestIdOf } from '../../lib/request-id.js';
 import { answerableError } from '../../plugins/error-handler.js';
 import { type IngestReply, type IngestService, JsonText } from './ingest.service.js';
-import {
-  corsLinesFor,
-  ingestContextOf,
-  isIngestionUrl,
-  parseIngestBody,
-  utf8,
-} from './ingest-http.js';
+import { corsLinesFor, ingestContextOf, isIngestionUrl, parseIngestBody } from './ingest-http.js';
 
 /** Where errors go: the app's pino logger. */
 interface FastPathLogger {
@@ -76,7 +70,7 @@ export interface IngestAnswer {
 export type IngestExchange = (
   metric: string | undefined,
   headers: IncomingHttpHeaders,
-  body: Uint8Array,
+  body: Buffer,
   respond: (answer: IngestAnswer) => void,
 ) => void;
 
@@ -147,7 +141,7 @@ export function createIngestExchange(deps: {
     }
     let body: unknown;
     try {
-      body = parseIngestBody(utf8(bytes));
+      body = parseIngestBody(bytes.toString('utf8'));
     } catch (error) {
       settle.reject(error);
       return;
