@@ -739,7 +739,7 @@ export function createIngestService(deps: {
     ingestEvent,
 
     /** `POST /event/v1/batch` of a parsed body (the framework's route). */
-    ingestBatch(context: IngestContext, body: unknown): Promise<IngestReply> {
+    async ingestBatch(context: IngestContext, body: unknown): Promise<IngestReply> {
       return ingestPrepared(context, prepareBatch(body, batchParams(context)));
     },
 
