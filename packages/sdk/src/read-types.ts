@@ -262,7 +262,9 @@ export interface MetricOverview {
   updatedAt: string;
   today: Amounts;
   yesterday: Amounts;
-  /** Today against yesterday, in percent; null when yesterday was zero. */
+  /** Yesterday up to the same time of day as now (the current minute included). */
+  yesterdayAtThisTime: Amounts;
+  /** Today so far against yesterday at this time, in percent; null when that was zero. */
   change: number | null;
   /** The last 15 local days, today last. */
   sparkline: Array<{ start: string; value: number | null }>;

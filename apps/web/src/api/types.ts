@@ -191,6 +191,8 @@ export type {
 export interface OverviewMetric extends Metric {
   today: Amounts;
   yesterday: Amounts;
+  /** Yesterday up to the same time of day: what `change` compares today so far with. */
+  yesterdayAtThisTime: Amounts;
   change: number | null;
   /** The last 15 local days, today last. */
   sparkline: Array<{ start: IsoDateTime; value: number | null }>;

@@ -196,7 +196,16 @@ export const OverviewResponse = Type.Object(
         ...Metric.properties,
         today: Amounts,
         yesterday: Amounts,
-        change: Nullable(Type.Number({ description: 'Today against yesterday, in percent.' })),
+        yesterdayAtThisTime: Type.Object(amountFields, {
+          description:
+            'Yesterday up to the same time of day as now (the current minute included): what today so far is compared with.',
+        }),
+        change: Nullable(
+          Type.Number({
+            description:
+              'Today so far against yesterday at this time, in percent; null when that was zero.',
+          }),
+        ),
         sparkline: Type.Array(
           Type.Object({ start: Type.String({ format: 'date-time' }), value: Headline }),
           { description: 'The last 15 local days, today last.' },
@@ -212,7 +221,8 @@ export const OverviewResponse = Type.Object(
           {
             ...METRIC_EXAMPLE,
             today: { sum: 4, count: 2 },
-            yesterday: { sum: 3, count: 2 },
+            yesterday: { sum: 5, count: 3 },
+            yesterdayAtThisTime: { sum: 3, count: 2 },
             change: 33.333333333333336,
             sparkline: Array.from({ length: 15 }, (_, day) => ({
               start: new Date(Date.UTC(2026, 10, 14 + day)).toISOString(),

@@ -419,16 +419,29 @@ export function createQueryService(deps: {
       };
     },
 
-    /** Every metric of a project with today, yesterday, the change and a daily sparkline. */
+    /**
+     * Every metric of a project with today, yesterday, the change (today so far against yesterday
+     * up to the same time of day) and a daily sparkline.
+     */
     async overview(actor: Actor, projectId: string, params: { tz?: string }) {
       const list = await metrics.listMetrics(actor, projectId);
       const tz = checkTimeZone(params.tz ?? 'UTC');
-      const days = resolvePreset(SPARKLINE_PRESET, clock.now(), tz);
+      const now = clock.now();
+      const days = resolvePreset(SPARKLINE_PRESET, now, tz);
       const bounds = bucketBoundaries(days.from, days.to, 'day', tz, 100);
       const spans = bounds.slice(0, -1).map((from, i) => ({ from, to: bounds[i + 1] ?? from }));
+      const today = spans[spans.length - 1] ?? { from: now, to: now };
+      const yesterday = spans[spans.length - 2] ?? today;
+      // As much of yesterday as has passed of today, the current minute included (rollups count
+      // whole minutes); all of it on a day made longer by a change of the clocks.
+      const sofar = Math.floor((now - today.from) / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+      const atThisTime = {
+        from: yesterday.from,
+        to: Math.min(yesterday.from + sofar, yesterday.to),
+      };
       const cells = await read(
         list.map((m) => [{ metricId: m.id, dims: '' }]),
-        spans,
+        [...spans, atThisTime],
       );
       return {
         tz,
@@ -436,11 +449,13 @@ export function createQueryService(deps: {
           const row = cells[m] ?? [];
           const todayCell = row[spans.length - 1] ?? empty();
           const yesterdayCell = row[spans.length - 2] ?? empty();
+          const atThisTimeCell = row[spans.length] ?? empty();
           return {
             ...metric,
             today: amounts(metric.type, todayCell),
             yesterday: amounts(metric.type, yesterdayCell),
-            change: change(headline(metric.type, todayCell), headline(metric.type, yesterdayCell)),
+            yesterdayAtThisTime: amounts(metric.type, atThisTimeCell),
+            change: change(headline(metric.type, todayCell), headline(metric.type, atThisTimeCell)),
             sparkline: spans.map(({ from }, i) => ({
               start: iso(from),
               value: headline(metric.type, row[i] ?? empty()),

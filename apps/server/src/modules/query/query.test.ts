@@ -1360,6 +1360,8 @@ for (const dialect of DIALECTS) {
           type: 'basic',
           today: { sum: 10, count: 2 },
           yesterday: { sum: 8, count: 1 },
+          // Up to 12:00, its minute included: the event at 12:00 yesterday counts.
+          yesterdayAtThisTime: { sum: 8, count: 1 },
           change: 25,
           sparkline: sparkline(starts, { '2026-11-14': 3, '2026-11-27': 8, '2026-11-28': 10 }, 0),
         });
@@ -1367,6 +1369,7 @@ for (const dialect of DIALECTS) {
           type: 'dual',
           today: { positive: 10, negative: 4, net: 6, count: 2 },
           yesterday: { positive: 0, negative: 3, net: -3, count: 1 },
+          yesterdayAtThisTime: { positive: 0, negative: 3, net: -3, count: 1 },
           change: 300,
           sparkline: sparkline(starts, { '2026-11-27': -3, '2026-11-28': 6 }, 0),
         });
@@ -1374,6 +1377,7 @@ for (const dialect of DIALECTS) {
           type: 'average',
           today: { mean: 6, sum: 12, count: 2 },
           yesterday: { mean: null, sum: 0, count: 0 },
+          yesterdayAtThisTime: { mean: null, sum: 0, count: 0 },
           change: null,
           sparkline: sparkline(starts, { '2026-11-20': 10, '2026-11-28': 6 }, null),
         });
@@ -1387,10 +1391,13 @@ for (const dialect of DIALECTS) {
         expect(body.tz).toBe('America/New_York');
         const basic = body.metrics.find((m: { id: string }) => m.id === ids.basic);
         const starts = days('2026-11-14', 5);
+        // Today so far (since 05:00 UTC) against yesterday up to 07:00 local: the event at 12:00
+        // UTC on the 27th, not the one at 01:00 UTC on the 28th (yesterday evening).
         expect(basic).toMatchObject({
           today: { sum: 5, count: 1 },
           yesterday: { sum: 13, count: 2 },
-          change: expect.closeTo(((5 - 13) / 13) * 100, 6),
+          yesterdayAtThisTime: { sum: 8, count: 1 },
+          change: expect.closeTo(((5 - 8) / 8) * 100, 6),
           sparkline: sparkline(starts, { '2026-11-27': 13, '2026-11-28': 5 }, 0),
         });
       });

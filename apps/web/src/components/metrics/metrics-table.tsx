@@ -79,7 +79,10 @@ async function copyId(id: string) {
   else notifyError(new Error('The browser refused to copy. Select the id and copy it.'));
 }
 
-/** The project's metrics with their totals, today against yesterday and 15 days of trend. */
+/**
+ * The project's metrics with their totals, today against yesterday at this time and 15 days of
+ * trend.
+ */
 export function MetricsTable({
   projectId,
   metrics,
@@ -159,7 +162,16 @@ export function MetricsTable({
                 </Text>
               </Table.Td>
               <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
-                <ChangeText change={metric.change} size="sm" />
+                <Tooltip
+                  label={`Yesterday at this time: ${formatAmount(
+                    periodValue(metric.type, metric.yesterdayAtThisTime),
+                    metric.unit,
+                  )}`}
+                >
+                  <span>
+                    <ChangeText change={metric.change} size="sm" />
+                  </span>
+                </Tooltip>
               </Table.Td>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 <Tooltip

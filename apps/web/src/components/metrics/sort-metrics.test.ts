@@ -22,6 +22,7 @@ function metric(name: string, extra: Partial<OverviewMetric> = {}): OverviewMetr
     updatedAt: '',
     today: { sum: 0, count: 0 },
     yesterday: { sum: 0, count: 0 },
+    yesterdayAtThisTime: { sum: 0, count: 0 },
     change: null,
     sparkline: [],
     ...extra,
