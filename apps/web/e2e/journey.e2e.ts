@@ -168,6 +168,15 @@ test('a new user signs up, creates a project, a metric and a key, watches events
     await page.screenshot({ path: process.env.MEASURELY_E2E_README_SHOT });
   }
 
+  // The metrics list compares today with yesterday up to the same time, and says so.
+  await page.goto(`${projectUrl}/metrics`);
+  const listed = page.getByRole('row', { name: /signups/ });
+  await listed.getByRole('cell').nth(5).locator('span').first().hover();
+  await page
+    .getByRole('tooltip')
+    .getByText(/^Yesterday at this time: \d/)
+    .waitFor();
+
   // Revoke the key: it is listed as revoked and the next event is refused.
   await page.getByRole('link', { name: 'API keys' }).click();
   await page.getByRole('button', { name: 'Actions for Journey backend' }).click();
