@@ -56,7 +56,7 @@ interface Pending {
 export function createBatchPreparer(
   onError: (message: string) => void,
   options: {
-    /** The module the worker prepares batches with: batch-input's prepareBatchText(). */
+    /** The module the worker prepares batches with: batch-input's prepareBatchBytes(). */
     readonly module?: string;
   } = {},
 ): BatchPreparer {
@@ -100,13 +100,13 @@ export function createBatchPreparer(
       (message: { id: number; prepared?: PreparedBatch; error?: string }): void => {
         const job = pending.get(message.id);
         if (job === undefined) return;
-        pending.delete(message.id);
-        if (pending.size === 0) started.unref();
+        // A job the worker could not do is done inline with the rest (fail() takes them all).
         if (message.prepared === undefined) {
-          pending.set(message.id, job);
           fail(message.error ?? 'no answer');
           return;
         }
+        pending.delete(message.id);
+        if (pending.size === 0) started.unref();
         counts.onWorker += 1;
         job.resolve(message.prepared);
       },
