@@ -433,7 +433,7 @@ export function createQueryService(deps: {
       const today = spans[spans.length - 1] ?? { from: now, to: now };
       const yesterday = spans[spans.length - 2] ?? today;
       // As much of yesterday as has passed of today, the current minute included (rollups count
-      // whole minutes); all of it on a day made longer by a change of the clocks.
+      // whole minutes), never past yesterday's end (when the clocks changed, days differ).
       const sofar = Math.floor((now - today.from) / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
       const atThisTime = {
         from: yesterday.from,
