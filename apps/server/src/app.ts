@@ -6,7 +6,7 @@ import { AppError } from './errors.js';
 import { type App, ProblemSchema } from './http.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import type { CounterStore } from './lib/counter-store.js';
-import { MemoryRateLimiter, type RateLimiter } from './lib/rate-limiter.js';
+import type { RateLimiter } from './lib/rate-limiter.js';
 import { requestIdOf } from './lib/request-id.js';
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { exportRoutes } from './modules/export/export.routes.js';
@@ -20,6 +20,7 @@ import { keyIdentityRoutes } from './modules/keys/key-identity.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
 import { LiveHub } from './modules/live/live-hub.js';
+import type { LiveRelay } from './modules/live/live-relay.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { projectsRoutes } from './modules/projects/projects.routes.js';
 import { queryRoutes } from './modules/query/query.routes.js';
@@ -33,7 +34,8 @@ import { createReaderAuth } from './plugins/reader.js';
 import { sameOriginPlugin } from './plugins/same-origin.js';
 import { createSessionHelpers } from './plugins/session.js';
 import { webPlugin } from './plugins/web.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
+import { localSharedState, openRedisSharedState, type SharedState } from './shared-state.js';
 import { openStorage, type Storage } from './storage/database.js';
 
 export interface AppOverrides {
@@ -64,13 +66,6 @@ async function assembleApp(
   storage: Storage,
 ): Promise<App> {
   const clock = overrides.clock ?? systemClock;
-  const services = createServices({
-    storage,
-    config,
-    clock,
-    ...(overrides.attempts === undefined ? {} : { attempts: overrides.attempts }),
-  });
-
   const logger: FastifyServerOptions['logger'] = {
     level: config.logLevel,
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
@@ -108,23 +103,61 @@ async function assembleApp(
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Limits, caches' invalidations and live updates: in memory for one process, in Redis for
+  // several (REDIS_URL).
+  const shared =
+    config.redis === null
+      ? localSharedState(clock)
+      : await openRedisSharedState(config.redis, clock, app.log);
+  try {
+    const services = createServices({
+      storage,
+      config,
+      clock,
+      attempts: overrides.attempts ?? shared.attempts,
+      bus: shared.bus,
+    });
+    const live = new LiveHub({ services, log: app.log });
+    const relay = await shared.relay(live);
+    await assembleRoutes(app, config, overrides, storage, { services, live, relay, shared, clock });
+  } catch (error) {
+    await shared.close();
+    throw error;
+  }
+  return app;
+}
+
+/** The hooks and routes of the app, on its services and shared state. */
+async function assembleRoutes(
+  app: App,
+  config: Config,
+  overrides: AppOverrides,
+  storage: Storage,
+  parts: {
+    services: Services;
+    live: LiveHub;
+    relay: LiveRelay;
+    shared: SharedState;
+    clock: Clock;
+  },
+): Promise<void> {
+  const { services, live, relay, shared, clock } = parts;
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Browsers may read every answer under the ingestion routes' prefix (404s and 405s too).
     if (isIngestionUrl(request.url)) reply.headers(corsHeadersFor(request.headers));
     done();
   });
-  const live = new LiveHub({ services, log: app.log });
   const ingest = createIngestService({
     repo: createIngestRepo(storage),
     keys: services.keys,
     metrics: services.metrics,
     projects: services.projects,
-    limiter: overrides.limiter ?? new MemoryRateLimiter(clock),
+    limiter: overrides.limiter ?? shared.limiter('key'),
     clock,
     config,
     log: app.log,
-    onCommitted: (changes) => live.publish(changes),
+    onCommitted: (changes) => relay.committed(changes),
   });
   const tracker = createTrackerService({
     repo: createTrackerRepo(storage.db),
@@ -132,7 +165,7 @@ async function assembleApp(
     metrics: services.metrics,
     projects: services.projects,
     ingest,
-    limiter: overrides.limiter ?? new MemoryRateLimiter(clock),
+    limiter: overrides.limiter ?? shared.limiter('ip'),
     clock,
     config: config.tracker,
     log: app.log,
@@ -151,6 +184,8 @@ async function assembleApp(
   app.addHook('onClose', async () => {
     clearInterval(purge);
     await ingest.close();
+    await relay.close();
+    await shared.close();
     if (overrides.storage === undefined) await storage.close();
   });
 
@@ -211,5 +246,4 @@ async function assembleApp(
     closing = true;
     wire.closeIdle();
   });
-  return app;
 }

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       logLevel: 'info',
       database: { dialect: 'sqlite', file: path.join(CWD, 'data', 'measurely.db') },
+      redis: null,
       bodyLimitBytes: 1024 * 1024,
       trustProxy: false,
       publicUrl: 'http://127.0.0.1:3000',
@@ -178,6 +179,28 @@ describe('loadConfig', () => {
       'HOST',
       'MEASURELY_ALLOW_SIGNUP',
       'MEASURELY_TRUST_PROXY',
+    ]);
+  });
+
+  it('takes a Redis URL, with the prefix of its keys', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://:secret@cache.internal:6379/2' }, CWD).redis).toEqual({
+      url: 'redis://:secret@cache.internal:6379/2',
+      prefix: 'measurely:',
+    });
+    expect(
+      loadConfig({ REDIS_URL: 'rediss://cache.internal', MEASURELY_REDIS_PREFIX: 'eu:' }, CWD)
+        .redis,
+    ).toEqual({ url: 'rediss://cache.internal', prefix: 'eu:' });
+  });
+
+  it('refuses a Redis URL of another scheme, and a prefix with spaces', () => {
+    const error = configError({
+      REDIS_URL: 'http://cache.internal:6379',
+      MEASURELY_REDIS_PREFIX: 'my app:',
+    });
+    expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'MEASURELY_REDIS_PREFIX',
+      'REDIS_URL',
     ]);
   });
 

@@ -13,6 +13,11 @@ export interface Config {
   readonly host: string;
   readonly logLevel: LogLevel;
   readonly database: DatabaseConfig;
+  /**
+   * The Redis that several server processes share (rate limits, sign-in throttle, cache
+   * invalidation, live updates); null for one process, which keeps them in memory.
+   */
+  readonly redis: RedisConfig | null;
   readonly bodyLimitBytes: number;
   /**
    * Whom to believe about the client's address in X-Forwarded-For: false (nobody), a number of
@@ -58,6 +63,13 @@ export interface Config {
   };
 }
 
+export interface RedisConfig {
+  /** redis:// or rediss:// URL. */
+  readonly url: string;
+  /** Put before every key and channel name, so that deployments can share one Redis. */
+  readonly prefix: string;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -76,6 +88,14 @@ export const ENV_VARS = {
   DATABASE_URL: {
     default: DEFAULT_DATABASE_URL,
     help: 'sqlite:PATH (file created on demand) or postgres://user@host:port/db.',
+  },
+  REDIS_URL: {
+    default: '',
+    help: 'redis://[:password@]host:port[/db] shared by several server processes (rate limits, cache invalidation, live updates); none for one process.',
+  },
+  MEASURELY_REDIS_PREFIX: {
+    default: 'measurely:',
+    help: 'Prefix of every Redis key and channel, so that deployments can share one Redis.',
   },
   LOG_LEVEL: { default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.' },
   MEASURELY_BODY_LIMIT: { default: '1048576', help: 'Largest accepted request body, in bytes.' },
@@ -189,6 +209,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (/\s/.test(host)) problems.push(`HOST: must not contain spaces, got "${host}"`);
 
   const database = parseDatabaseUrl(raw('DATABASE_URL'), cwd, problems);
+  const redis = parseRedis(raw('REDIS_URL'), raw('MEASURELY_REDIS_PREFIX'), problems);
   const port = int('PORT', 0, 65535);
   const publicUrl = parsePublicUrl(raw('MEASURELY_PUBLIC_URL'), host, port, problems);
 
@@ -198,6 +219,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     host,
     logLevel,
     database,
+    redis,
     bodyLimitBytes: int('MEASURELY_BODY_LIMIT', 1024, 1024 * 1024 * 1024),
     trustProxy: trustProxy(raw('MEASURELY_TRUST_PROXY'), problems),
     allowSignup: bool('MEASURELY_ALLOW_SIGNUP'),
@@ -284,6 +306,23 @@ function parseDatabaseUrl(url: string, cwd: string, problems: string[]): Databas
   }
   problems.push(`DATABASE_URL: expected sqlite:PATH or postgres://…, got "${url.split(':')[0]}:…"`);
   return { dialect: 'sqlite', file: path.resolve(cwd, DEFAULT_DATABASE_URL.slice(7)) };
+}
+
+function parseRedis(url: string, prefix: string, problems: string[]): RedisConfig | null {
+  if (/\s/.test(prefix)) {
+    problems.push(`MEASURELY_REDIS_PREFIX: must not contain spaces, got "${prefix}"`);
+  }
+  if (url === '') return null;
+  try {
+    const { protocol } = new URL(url);
+    if (protocol === 'redis:' || protocol === 'rediss:') return { url, prefix };
+  } catch {
+    // Reported below.
+  }
+  problems.push(
+    `REDIS_URL: expected redis://host:port or rediss://host:port, got "${url.split(':')[0]}:…"`,
+  );
+  return null;
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {

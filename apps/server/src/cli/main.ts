@@ -3,6 +3,7 @@ import { ConfigError, ENV_VARS, loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { systemClock } from '../lib/clock.js';
 import { createServices } from '../services.js';
+import { localSharedState, openRedisSharedState, type SharedState } from '../shared-state.js';
 import { openStorage } from '../storage/database.js';
 import { type CliIo, type Command, CommandFailed, EXIT, UsageError } from './command.js';
 import { exportEvents } from './commands/export.js';
@@ -164,9 +165,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       withServices: async (work) => {
         const config = loadConfig(io.env, io.cwd);
         const storage = await openStorage(config.database);
+        // With REDIS_URL, running servers hear of rotated keys and changed limits at once.
+        const shared = await sharedStateFor(config.redis, io);
         try {
-          return await work(createServices({ storage, config, clock: systemClock }));
+          return await work(
+            createServices({ storage, config, clock: systemClock, bus: shared.bus }),
+          );
         } finally {
+          await shared.close();
           await storage.close();
         }
       },
@@ -190,6 +196,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return fail(EXIT.usage, 'USAGE', `${(error as Error).message}\nUsage: ${command.usage}`);
     }
     return fail(EXIT.failed, 'INTERNAL', error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * The servers' Redis, or memory when there is none or it cannot be reached: the command's change
+ * is in the database either way, and servers then see it within 2 s.
+ */
+async function sharedStateFor(
+  redis: Parameters<typeof openRedisSharedState>[0] | null,
+  io: CliIo,
+): Promise<SharedState> {
+  if (redis === null) return localSharedState(systemClock);
+  const log = { error: (_details: object, message: string) => io.stderr.write(`${message}\n`) };
+  try {
+    return await openRedisSharedState(redis, systemClock, log);
+  } catch (error) {
+    io.stderr.write(
+      `warning: ${error instanceof Error ? error.message : String(error)}; running servers see this change within 2 s\n`,
+    );
+    return localSharedState(systemClock);
   }
 }
 

@@ -12,16 +12,58 @@ export interface RateDecision {
 
 /**
  * A per-key rate limiter: `limit` units per second with a burst of one second's worth. The
- * memory implementation serves one node; a shared one (Redis) replaces it for many.
+ * memory implementation serves one process; the Redis one (redis-rate-limiter.ts) many, and
+ * answers once Redis has.
  */
 export interface RateLimiter {
-  consume(key: string, cost: number, limitPerSecond: number): RateDecision;
+  consume(key: string, cost: number, limitPerSecond: number): RateDecision | Promise<RateDecision>;
 }
 
+/** The burst: one second's worth of units. */
+export const BURST_MS = 1000;
+
 /**
- * GCRA (the generic cell rate algorithm): one number per key, the theoretical arrival time of the
- * next unit, so there is no background refill and memory stays one entry per active key.
+ * GCRA (the generic cell rate algorithm): one number per key, the theoretical arrival time
+ * (`tat`, epoch ms) of the next unit, so there is no background refill. Given a key's `tat` (or
+ * `now` for a key never seen), the decision on a request costing `cost` and the key's `tat`
+ * after it (unchanged when refused).
  */
+export function gcra(
+  storedTat: number,
+  now: number,
+  cost: number,
+  limitPerSecond: number,
+): { decision: RateDecision; tat: number } {
+  const interval = 1000 / limitPerSecond;
+  const tat = Math.max(storedTat, now);
+  const next = tat + cost * interval;
+  // A full bucket always lets one request through, even one costing more than the burst (a big
+  // batch): the key then waits its cost off before the next. So a request is allowed once it
+  // fits in the burst, or once the bucket is full again, whichever comes first.
+  const allowAt = tat <= now ? now : Math.min(next - BURST_MS, tat);
+  if (allowAt > now) {
+    return {
+      decision: {
+        allowed: false,
+        remaining: Math.max(0, Math.floor((BURST_MS - (tat - now)) / interval)),
+        resetSeconds: Math.ceil((tat - now) / 1000),
+        retryAfterSeconds: Math.max(1, Math.ceil((allowAt - now) / 1000)),
+      },
+      tat,
+    };
+  }
+  return {
+    decision: {
+      allowed: true,
+      remaining: Math.max(0, Math.floor((BURST_MS - (next - now)) / interval)),
+      resetSeconds: Math.ceil((next - now) / 1000),
+      retryAfterSeconds: 0,
+    },
+    tat: next,
+  };
+}
+
+/** GCRA in this process's memory: one entry per active key. */
 export class MemoryRateLimiter implements RateLimiter {
   readonly #tat = new Map<string, number>();
   #lastSweep = 0;
@@ -31,29 +73,9 @@ export class MemoryRateLimiter implements RateLimiter {
   consume(key: string, cost: number, limitPerSecond: number): RateDecision {
     const now = this.clock.now();
     this.#sweep(now);
-    const interval = 1000 / limitPerSecond;
-    const burst = 1000;
-    const tat = Math.max(this.#tat.get(key) ?? now, now);
-    const next = tat + cost * interval;
-    // A full bucket always lets one request through, even one costing more than the burst (a big
-    // batch): the key then waits its cost off before the next. So a request is allowed once it
-    // fits in the burst, or once the bucket is full again, whichever comes first.
-    const allowAt = tat <= now ? now : Math.min(next - burst, tat);
-    if (allowAt > now) {
-      return {
-        allowed: false,
-        remaining: Math.max(0, Math.floor((burst - (tat - now)) / interval)),
-        resetSeconds: Math.ceil((tat - now) / 1000),
-        retryAfterSeconds: Math.max(1, Math.ceil((allowAt - now) / 1000)),
-      };
-    }
-    this.#tat.set(key, next);
-    return {
-      allowed: true,
-      remaining: Math.max(0, Math.floor((burst - (next - now)) / interval)),
-      resetSeconds: Math.ceil((next - now) / 1000),
-      retryAfterSeconds: 0,
-    };
+    const { decision, tat } = gcra(this.#tat.get(key) ?? now, now, cost, limitPerSecond);
+    if (decision.allowed) this.#tat.set(key, tat);
+    return decision;
   }
 
   /** Forgets keys whose bucket is full again, at most once every 10 s. */

@@ -16,6 +16,17 @@ export const POSTGRES_URL =
   env.MEASURELY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
+ * The Redis of the tests of several server processes sharing their state: they run when it is
+ * set (CI sets it), each under a prefix of its own.
+ */
+export const REDIS_URL: string | undefined = env.MEASURELY_TEST_REDIS_URL;
+
+/** A prefix no other test uses, for the keys and channels of one test's Redis state. */
+export function redisPrefix(): string {
+  return `measurely-test-${randomBytes(6).toString('hex')}:`;
+}
+
+/**
  * Dialects the suite runs on: MEASURELY_TEST_DIALECTS=sqlite,postgres (default sqlite). A listed
  * dialect whose server cannot be reached fails the tests; it is never skipped.
  */

@@ -4,7 +4,7 @@ import { type Command, requireString } from '../command.js';
 export const keyRotate: Command = {
   name: 'key rotate',
   summary:
-    'Give an API key a new secret; the old one stops working (within 2 s on a running server)',
+    'Give an API key a new secret; the old one stops working (on running servers: at once with REDIS_URL, else within 2 s)',
   usage: 'measurely key rotate --project ID --key KEY_ID',
   options: { project: { type: 'string' }, key: { type: 'string' } },
   async run({ values, withServices }) {

@@ -318,10 +318,23 @@ export function createIngestService(deps: {
     return identity;
   }
 
-  /** Charges an identified key's rate limit: the admitted request, or RATE_LIMITED. */
-  function charge(identity: KeyIdentity, limits: Limits | undefined, cost: number): Admitted {
+  /**
+   * Charges an identified key's rate limit: the admitted request, or RATE_LIMITED; once the
+   * shared limiter has answered when it is one (several processes).
+   */
+  function charge(
+    identity: KeyIdentity,
+    limits: Limits | undefined,
+    cost: number,
+  ): Admitted | Promise<Admitted> {
     if (limits === undefined) throw new AppError('API_KEY_INVALID', 'This API key is unknown.');
     const decision = limiter.consume(identity.keyId, cost, limits.rateLimitPerSecond);
+    return decision instanceof Promise
+      ? decision.then((decided) => admitted(identity, limits, decided))
+      : admitted(identity, limits, decision);
+  }
+
+  function admitted(identity: KeyIdentity, limits: Limits, decision: RateDecision): Admitted {
     const headers = rateHeaders(limits.rateLimitPerSecond, decision);
     if (!decision.allowed) {
       throw new AppError(
@@ -346,10 +359,14 @@ export function createIngestService(deps: {
   }
 
   /**
-   * admit() from the caches alone, without a promise (it runs for every request): undefined when
-   * the key or its project's limits must be loaded first, and nothing is charged then.
+   * admit() from the caches alone, without a promise (it runs for every request) unless the rate
+   * limiter is shared: undefined when the key or its project's limits must be loaded first, and
+   * nothing is charged then.
    */
-  function admitCached(context: IngestContext, cost: number): Admitted | undefined {
+  function admitCached(
+    context: IngestContext,
+    cost: number,
+  ): Admitted | Promise<Admitted> | undefined {
     const identity = keys.cachedIdentity(bearerToken(context.authorization));
     if (identity === undefined) return undefined;
     ingestIdentity(identity);
@@ -592,16 +609,16 @@ export function createIngestService(deps: {
     body: unknown,
     settle: Settle<IngestReply>,
   ): void {
-    let admitted: Admitted | undefined;
+    let admitting: Admitted | Promise<Admitted> | undefined;
     let event: PendingEvent | undefined;
     try {
-      admitted = admitCached(context, 1);
+      admitting = admitCached(context, 1);
     } catch (error) {
       settle.reject(error);
       return;
     }
-    if (admitted === undefined) {
-      admit(context, 1)
+    if (admitting === undefined || admitting instanceof Promise) {
+      (admitting ?? admit(context, 1))
         .then((loaded) => ingestAdmitted(loaded, context, metricRef, body))
         .then(
           (reply) => settle.resolve(reply),
@@ -609,6 +626,7 @@ export function createIngestService(deps: {
         );
       return;
     }
+    const admitted = admitting;
     if (context.idempotencyKey === undefined) {
       try {
         event = prepareCached(admitted.identity.projectId, metricRef, body);

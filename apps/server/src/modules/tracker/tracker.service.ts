@@ -258,7 +258,7 @@ export function createTrackerService(deps: {
      */
     async track(input: TrackInput): Promise<TrackReply> {
       const now = clock.now();
-      const decision = limiter.consume(rateKey(input.ip), 1, config.rateLimitPerSecond);
+      const decision = await limiter.consume(rateKey(input.ip), 1, config.rateLimitPerSecond);
       let headers = rateHeaders(config.rateLimitPerSecond, decision);
       try {
         if (!decision.allowed) {
