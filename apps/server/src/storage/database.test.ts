@@ -35,4 +35,39 @@ describe.runIf(DIALECTS.includes('postgres'))('PostgreSQL pool', () => {
     const { rows } = await sql<{ one: number }>`select 1 as one`.execute(storage.db);
     expect(rows[0]?.one).toBe(1);
   });
+
+  it('survives the server dropping a connection in use: its query fails, the next works', async () => {
+    // A connection held for a transaction or a stream has no pool listener: without one of its
+    // own, the server ending it crashed the process with an unhandled 'error' event.
+    const held = storage.db.connection().execute(async (connection) => {
+      const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(
+        connection,
+      );
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      try {
+        await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+      } finally {
+        await admin.end();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sql`select 1`.execute(connection);
+    });
+    await expect(held).rejects.toThrow();
+    const { rows } = await sql<{ one: number }>`select 1 as one`.execute(storage.db);
+    expect(rows[0]?.one).toBe(1);
+  });
+});
+
+describe('a database that cannot be reached', () => {
+  it('is named with the reason, not as a failed migration', async () => {
+    for (const url of [
+      'postgres://postgres@127.0.0.1:1/nothing',
+      'postgres://postgres@localhost:1/x',
+    ]) {
+      await expect(openStorage(testConfig(url).database)).rejects.toThrow(
+        /^The database could not be reached or read: .*ECONNREFUSED/,
+      );
+    }
+  });
 });

@@ -63,7 +63,25 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Database migration ${failed} failed`, { cause: error });
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = describeError(error);
+    throw new Error(
+      failed === undefined
+        ? `The database could not be reached or read: ${reason}`
+        : `Database migration ${failed} failed: ${reason}`,
+      { cause: error },
+    );
   }
+}
+
+/**
+ * What went wrong, in words: a refused connection to `localhost` is an AggregateError (one error
+ * per address) with no message of its own.
+ */
+function describeError(error: unknown): string {
+  if (error instanceof AggregateError && error.message === '') {
+    return [...new Set(error.errors.map(describeError))].join('; ');
+  }
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
 }

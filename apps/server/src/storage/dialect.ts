@@ -94,6 +94,12 @@ export function createDialect(config: DatabaseConfig, options: DialectOptions = 
   // reported here; without a listener it would crash the process. The pool replaces it on the
   // next checkout, and a query that was running on it fails on its own.
   pool.on('error', () => undefined);
+  // A connection in use (a commit's transaction, an export's cursor) has no pool listener: the
+  // same drop would be an unhandled 'error' event, which ends the process. Its query fails on its
+  // own (the request gets its 500, safe to retry) and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return {
     dialect: new PostgresDialect({ pool }),
     sqlite: undefined,
