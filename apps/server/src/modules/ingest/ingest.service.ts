@@ -131,6 +131,15 @@ export function assertStored(
 }
 
 /** The error with the rate-limit headers added, so every answer after admission carries them. */
+/** A failure of the database on the ingest path: the request stored nothing and may be retried. */
+function storageFailed(error: unknown): AppError {
+  return error instanceof AppError
+    ? error
+    : new AppError('STORAGE_FAILED', 'The event could not be stored; it is safe to retry.', {
+        cause: error,
+      });
+}
+
 function withRateHeaders(error: unknown, headers: Record<string, string>): unknown {
   if (!(error instanceof AppError)) return error;
   return new AppError(error.code, error.detail, {
@@ -456,7 +465,9 @@ export function createIngestService(deps: {
     }
     inFlight.add(slot);
     try {
-      const record = await repo.findIdempotencyRecord(projectId, key);
+      const record = await repo.findIdempotencyRecord(projectId, key).catch((error: unknown) => {
+        throw storageFailed(error);
+      });
       if (record !== undefined && record.createdAt >= clock.now() - IDEMPOTENCY_TTL_MS) {
         if (record.requestHash !== hash) {
           throw new AppError(
@@ -517,17 +528,7 @@ export function createIngestService(deps: {
       },
       reject: (error) => {
         forgetFilters(() => false);
-        settle.reject(
-          error instanceof AppError
-            ? error
-            : new AppError(
-                'STORAGE_FAILED',
-                'The event could not be stored; it is safe to retry.',
-                {
-                  cause: error,
-                },
-              ),
-        );
+        settle.reject(storageFailed(error));
       },
     });
   }
