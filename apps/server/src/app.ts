@@ -229,7 +229,11 @@ async function assembleRoutes(
     await api.register(liveRoutes, { ...deps, live });
     await api.register(exportRoutes, { ...deps, storage });
   });
-  await app.register(ingestRoutes, { ingest, maxBatchEvents: config.ingest.maxBatchEvents });
+  await app.register(ingestRoutes, {
+    ingest,
+    maxBatchEvents: config.ingest.maxBatchEvents,
+    appLogLevel: config.logLevel,
+  });
   // Like ingestion, outside the management scope: any site loads /track.js and posts page views.
   await app.register(trackerRoutes, { tracker });
   await app.register(webPlugin);

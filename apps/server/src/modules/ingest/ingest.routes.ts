@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
+import type { LogLevel } from '../../config.js';
 import { AppError, type ErrorCode } from '../../errors.js';
 import { type App, problems, RATE_LIMIT_HEADERS, SECURITY } from '../../http.js';
 import { type IngestReply, type IngestService, JsonText } from './ingest.service.js';
@@ -107,9 +108,24 @@ function send(reply: FastifyReply, result: IngestReply): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(result.body.text);
 }
 
+/** Pino's levels, from the most verbose. */
+const LOG_SEVERITY: Record<LogLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+};
+
 export async function ingestRoutes(
   app: App,
-  { ingest, maxBatchEvents }: { ingest: IngestService; maxBatchEvents: number },
+  {
+    ingest,
+    maxBatchEvents,
+    appLogLevel,
+  }: { ingest: IngestService; maxBatchEvents: number; appLogLevel: LogLevel },
 ): Promise<void> {
   // Browsers may send events from any origin (with a key, never with cookies: the CORS headers of
   // every answer under these routes' prefix are app.ts's onRequest hook's), and beacons send
@@ -131,8 +147,9 @@ export async function ingestRoutes(
   });
 
   const tags = ['Ingestion'];
-  // Per-request logs would dominate the hot path; errors are still logged.
-  const logLevel = 'warn';
+  // Per-request logs would dominate the hot path: at most warnings (errors are still logged), and
+  // never more than the app's own level lets through.
+  const logLevel: LogLevel = LOG_SEVERITY[appLogLevel] > LOG_SEVERITY.warn ? appLogLevel : 'warn';
 
   app.post(
     '/event/v1/batch',
