@@ -188,9 +188,12 @@ function createPortableWriter(db: Db): WriteRequests {
     db.transaction().execute(async (trx) => {
       const plan = new WritePlan(requests);
 
-      // 1. Metrics that still exist, with their totals (as text: they may exceed 2^53).
+      // 1. Metrics that still exist, with their totals (as text: they may exceed 2^53), locked
+      // until the commit: another server process's commit adding to the same metric waits, so
+      // the range check sees the total it adds to. (This writer runs on PostgreSQL; SQLite has
+      // its own, under a database-wide write lock.) Locked in id order, before the usage rows.
       const totals = new Map<string, { pos: bigint; neg: bigint }>();
-      for (const ids of chunks(plan.metricIds())) {
+      for (const ids of chunks(plan.metricIds().sort())) {
         const rows = await trx
           .selectFrom('metrics')
           .select([
@@ -199,6 +202,8 @@ function createPortableWriter(db: Db): WriteRequests {
             sql<string>`cast(total_negative as text)`.as('neg'),
           ])
           .where('id', 'in', ids)
+          .orderBy('id')
+          .forUpdate()
           .execute();
         for (const row of rows) totals.set(row.id, { pos: BigInt(row.pos), neg: BigInt(row.neg) });
       }
@@ -229,8 +234,8 @@ function createPortableWriter(db: Db): WriteRequests {
 
       // 3. Usage this month and the quota, exact across nodes: the upsert locks the row.
       const month = utcMonth(now);
-      // Rows are locked in a fixed order (project, then metric, then cell), so two commits on
-      // different nodes cannot wait on each other.
+      // Rows are locked in a fixed order (metrics, then project usage, then cells), so two
+      // commits on different nodes cannot wait on each other.
       for (const [projectId, count] of [...plan.perProject()].sort(byKey)) {
         const row = await trx
           .insertInto('projectUsage')

@@ -643,6 +643,31 @@ for (const dialect of DIALECTS) {
         expect(await view(f)).toEqual(metric);
       });
 
+      it('refuses only the events that would not fit, in order, when a commit nears the largest total', async () => {
+        const f = await fixture(ctx, owner);
+        const nine = Array.from({ length: 9 }, () => ({
+          metric: f.metric.id,
+          value: 999999999999.99,
+        }));
+        expect((await sendBatch(ctx, f.project.apiKey, nine)).json().accepted).toBe(9);
+        // 223,372,036,854.865807 left: a big event does not fit, a small one after it does, and
+        // the rest of the room is taken exactly.
+        const response = await sendBatch(ctx, f.project.apiKey, [
+          { metric: f.metric.id, value: 999999999999.99 },
+          { metric: f.metric.id, value: 0.865807 },
+          { metric: f.metric.id, value: 223372036854 },
+          { metric: f.metric.id, value: 0.000001 },
+        ]);
+        expect(response.json()).toMatchObject({ accepted: 2, rejected: 2 });
+        expect(
+          response.json().results.map((r: { ok: boolean; code?: string }) => r.code ?? 'ok'),
+        ).toEqual(['VALUE_OUT_OF_RANGE', 'ok', 'ok', 'VALUE_OUT_OF_RANGE']);
+        expect(await view(f)).toMatchObject({
+          totalExact: '9223372036854.775807',
+          eventCount: 11,
+        });
+      });
+
       it('keeps each side of a dual metric within range separately', async () => {
         const f = await fixture(ctx, owner, 'dual');
         const batch = Array.from({ length: 9 }, () => ({

@@ -175,50 +175,41 @@ export class WritePlan {
   }
 
   /**
-   * Refuses events of deleted metrics, and every event of a metric whose total would leave the
-   * 64-bit range in this commit.
+   * Refuses events of deleted metrics, and each event that would take its metric's total (either
+   * side) past the largest stored value, in the commit's order: the events before it that fit are
+   * kept, and so are later ones that still fit.
    */
   checkMetrics(totals: ReadonlyMap<string, { pos: bigint; neg: bigint }>): void {
-    const added = new Map<string, { pos: bigint; neg: bigint }>();
-    let deleted = false;
-    let last: { id: string; sum: { pos: bigint; neg: bigint } } | undefined;
-    this.forEachLive((_r, _e, _request, event) => {
-      if (!totals.has(event.metricId)) {
-        deleted = true;
-        return;
-      }
-      if (last?.id !== event.metricId) {
-        let sum = added.get(event.metricId);
-        if (sum === undefined) {
-          sum = { pos: 0n, neg: 0n };
-          added.set(event.metricId, sum);
-        }
-        last = { id: event.metricId, sum };
-      }
-      if (event.micros > 0n) last.sum.pos += event.micros;
-      else last.sum.neg -= event.micros;
-    });
-    const overflowing = new Set<string>();
-    for (const [metricId, sum] of added) {
-      const current = totals.get(metricId);
-      if (
-        current !== undefined &&
-        (current.pos + sum.pos > MAX_STORED || current.neg + sum.neg > MAX_STORED)
-      ) {
-        overflowing.add(metricId);
-      }
-    }
-    if (!deleted && overflowing.size === 0) return;
+    // What each metric's sides can still take.
+    const room = new Map<string, { pos: bigint; neg: bigint } | undefined>();
+    let last: { id: string; left: { pos: bigint; neg: bigint } | undefined } | undefined;
     this.forEachLive((r, e, _request, event) => {
-      if (!totals.has(event.metricId)) {
+      if (last?.id !== event.metricId) {
+        let left = room.get(event.metricId);
+        if (left === undefined && !room.has(event.metricId)) {
+          const current = totals.get(event.metricId);
+          left =
+            current === undefined
+              ? undefined
+              : { pos: MAX_STORED - current.pos, neg: MAX_STORED - current.neg };
+          room.set(event.metricId, left);
+        }
+        last = { id: event.metricId, left };
+      }
+      const { left } = last;
+      if (left === undefined) {
         this.reject(r, e, 'METRIC_UNKNOWN', 'The metric was deleted.');
-      } else if (overflowing.has(event.metricId)) {
+      } else if (event.micros > 0n ? event.micros > left.pos : -event.micros > left.neg) {
         this.reject(
           r,
           e,
           'VALUE_OUT_OF_RANGE',
           'The metric total would exceed 9,223,372,036,854.775807.',
         );
+      } else if (event.micros > 0n) {
+        left.pos -= event.micros;
+      } else {
+        left.neg += event.micros;
       }
     });
   }
