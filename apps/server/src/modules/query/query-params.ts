@@ -129,6 +129,18 @@ export function parseSeriesParams(query: RawQuery): SeriesParams {
   };
 }
 
+/** `series.csv`: the series' parameters but one series (the CSV has no column for a group). */
+export function parseSeriesCsvParams(query: RawQuery): SeriesParams {
+  for (const name of ['groupBy', 'top']) {
+    if (query[name] !== undefined) {
+      throw invalid(
+        `series.csv is one series: "${name}" is for the JSON series (…/series), whose groups each have their buckets.`,
+      );
+    }
+  }
+  return parseSeriesParams(query);
+}
+
 export function parseBreakdownParams(query: RawQuery): BreakdownParams {
   const { values, filters } = readQuery(query, [...WINDOW_NAMES, 'by', 'limit']);
   const by = filterKey(values.get('by'), 'by');

@@ -205,7 +205,8 @@ export function changeOf(
   const now = headlineNumber(type, current);
   const before = headlineNumber(type, previous);
   if (now === null || before === null || before === 0) return null;
-  return expect.closeTo(((now - before) / Math.abs(before)) * 100, 6);
+  // In percent, to two decimals: within 0.005 of the exact change.
+  return expect.closeTo(((now - before) / Math.abs(before)) * 100, 2);
 }
 
 /**

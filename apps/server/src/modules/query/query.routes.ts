@@ -20,6 +20,7 @@ import {
 import {
   parseBreakdownParams,
   parseOverviewParams,
+  parseSeriesCsvParams,
   parseSeriesParams,
   type RawQuery,
 } from './query-params.js';
@@ -91,7 +92,7 @@ export async function queryRoutes(app: App, { reader, services }: RouteDeps): Pr
         tags,
         security,
         summary: 'Time series of a metric as CSV',
-        description: `${READERS} The buckets of the series endpoint, same parameters (no groupBy): start, the amounts of the metric type, cumulative.`,
+        description: `${READERS} The buckets of the series endpoint, same parameters but \`groupBy\` and \`top\` (400 QUERY_INVALID): start, the amounts of the metric type, cumulative.`,
         params: MetricParams,
         querystring: SeriesQuery,
         produces: ['text/csv'],
@@ -112,7 +113,7 @@ export async function queryRoutes(app: App, { reader, services }: RouteDeps): Pr
     },
     async (request, reply) => {
       const actor = await reader(request, reply);
-      const params = parseSeriesParams(request.query as RawQuery);
+      const params = parseSeriesCsvParams(request.query as RawQuery);
       const { projectId, metric } = request.params;
       const series = await query.series(actor, projectId, metric, params);
       const name = series.metric.name.replace(/[^\w.-]+/g, '_');

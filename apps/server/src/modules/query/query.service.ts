@@ -98,10 +98,13 @@ function weight(type: MetricType, cell: Cell): bigint {
   return cell.pos + cell.neg;
 }
 
-/** Change in percent, or null when there is nothing to compare with. */
+/**
+ * Change in percent to two decimals (no float noise such as -24.999999999999993), or null when
+ * there is nothing to compare with.
+ */
 function change(current: number | null, previous: number | null): number | null {
   if (current === null || previous === null || previous === 0) return null;
-  return ((current - previous) / Math.abs(previous)) * 100;
+  return Math.round(((current - previous) / Math.abs(previous)) * 10_000) / 100 || 0;
 }
 
 function iso(ms: number): string {

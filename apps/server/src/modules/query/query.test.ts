@@ -570,6 +570,15 @@ for (const dialect of DIALECTS) {
         }
       });
 
+      it('series.csv refuses groupBy and top, which only the JSON series answers', async () => {
+        const path = `${seriesPath(project.id, metricOf('basic').id)}.csv`;
+        for (const extra of ['groupBy=plan', 'top=3']) {
+          const response = await get(`${path}${query(DAYS.params)}&${extra}`);
+          expectProblem(response, 400, 'QUERY_INVALID');
+          expect(response.json().detail).toMatch(/series\.csv is one series/);
+        }
+      });
+
       it('series by metric name, with local dates, epoch milliseconds and offsets alike', async () => {
         const metric = metricOf('basic');
         const expected = expectedSeries('basic', eventsOf('basic'), DAYS.boundaries);
@@ -1006,6 +1015,23 @@ for (const dialect of DIALECTS) {
             amounts: { sum: 40, count: 1 },
             value: 40,
             change: -25,
+          },
+          {
+            type: 'basic',
+            previous: [['2026-11-11T12:00:00Z', 0.6]],
+            current: [['2026-11-12T12:00:00Z', 0.45]],
+            amounts: { sum: 0.6, count: 1 },
+            value: 0.6,
+            // (0.45 - 0.6) / 0.6 × 100 is -24.999999999999993 in floating point.
+            change: -25,
+          },
+          {
+            type: 'basic',
+            previous: [['2026-11-11T12:00:00Z', 3]],
+            current: [['2026-11-12T12:00:00Z', 4]],
+            amounts: { sum: 3, count: 1 },
+            value: 3,
+            change: 33.33,
           },
           {
             type: 'basic',
