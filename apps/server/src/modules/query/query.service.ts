@@ -278,7 +278,7 @@ export function createQueryService(deps: {
       const window = resolveWindow(params, project);
       const granularity: Granularity =
         params.granularity === 'auto'
-          ? autoGranularity(window.from, window.to)
+          ? autoGranularity(window.from, window.to, window.tz)
           : params.granularity;
       const max = config.query.maxBuckets;
       const bounds = bucketBoundaries(window.from, window.to, granularity, window.tz, max);

@@ -721,11 +721,22 @@ describe('previousBoundaries', () => {
 describe('autoGranularity', () => {
   it('picks minute up to 6 h, hour up to 4 days, day up to 180 days, then month', () => {
     const from = Date.parse('2026-01-01T00:00:00Z');
-    expect(autoGranularity(from, from + 6 * HOUR)).toBe('minute');
-    expect(autoGranularity(from, from + 6 * HOUR + 1)).toBe('hour');
-    expect(autoGranularity(from, from + 4 * DAY)).toBe('hour');
-    expect(autoGranularity(from, from + 4 * DAY + 1)).toBe('day');
-    expect(autoGranularity(from, from + 180 * DAY)).toBe('day');
-    expect(autoGranularity(from, from + 180 * DAY + 1)).toBe('month');
+    expect(autoGranularity(from, from + 6 * HOUR, 'UTC')).toBe('minute');
+    expect(autoGranularity(from, from + 6 * HOUR + 1, 'UTC')).toBe('hour');
+    expect(autoGranularity(from, from + 4 * DAY, 'UTC')).toBe('hour');
+    expect(autoGranularity(from, from + 4 * DAY + 1, 'UTC')).toBe('day');
+    expect(autoGranularity(from, from + 180 * DAY, 'UTC')).toBe('day');
+    expect(autoGranularity(from, from + 180 * DAY + 1, 'UTC')).toBe('month');
+  });
+
+  it('measures the range on the local wall clock, across a DST change', () => {
+    // 22 to 26 October in Paris: 4 local days, 97 hours (the clocks go back on the 25th).
+    const from = Date.parse('2026-10-21T22:00:00Z');
+    const to = Date.parse('2026-10-25T23:00:00Z');
+    expect(autoGranularity(from, to, 'Europe/Paris')).toBe('hour');
+    expect(autoGranularity(from, to, 'UTC')).toBe('day');
+    // 00:00 to 06:00 local on 25 October: 6 local hours, 7 hours of time.
+    const night = Date.parse('2026-10-24T22:00:00Z');
+    expect(autoGranularity(night, night + 7 * HOUR, 'Europe/Paris')).toBe('minute');
   });
 });

@@ -474,11 +474,13 @@ export function resolvePreset(
 
 /**
  * The granularity a chart of [from, to) gets when the client names none: up to 6 hours by
- * minute, up to 4 days by hour, up to 180 days by day, longer by month.
- * @example autoGranularity(Date.parse('2026-03-01'), Date.parse('2026-03-08')) // 'day'
+ * minute, up to 4 days by hour, up to 180 days by day, longer by month — on the wall clock of
+ * `tz`, so that 4 local days across a DST change (97 hours) are still by hour.
+ * @example autoGranularity(Date.parse('2026-03-01'), Date.parse('2026-03-08'), 'UTC') // 'day'
  */
-export function autoGranularity(from: number, to: number): Granularity {
-  const duration = to - from;
+export function autoGranularity(from: number, to: number, tz: string): Granularity {
+  const zone = zoneOf(tz);
+  const duration = to + offsetAt(zone, to) - (from + offsetAt(zone, from));
   if (duration <= 6 * HOUR) return 'minute';
   if (duration <= 4 * DAY) return 'hour';
   if (duration <= 180 * DAY) return 'day';
