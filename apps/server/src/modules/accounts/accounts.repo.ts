@@ -92,11 +92,7 @@ export function createAccountsRepo(db: Db) {
       await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
     },
 
-    async updateUser(
-      userId: string,
-      patch: { name?: string; passwordHash?: string },
-      now: number,
-    ): Promise<void> {
+    async updateUser(userId: string, patch: { name: string }, now: number): Promise<void> {
       await db
         .updateTable('users')
         .set({ ...patch, updatedAt: now })
@@ -104,11 +100,45 @@ export function createAccountsRepo(db: Db) {
         .execute();
     },
 
-    /** Signs the user out everywhere, but for the session `keep` (if any). */
-    async deleteSessionsOf(userId: string, keep?: string): Promise<void> {
-      let query = db.deleteFrom('sessions').where('userId', '=', userId);
-      if (keep !== undefined) query = query.where('id', '!=', keep);
-      await query.execute();
+    /**
+     * Sets a new password: every pending reset link of the user dies with the old one, and every
+     * session but `keepSession` (if any) is signed out.
+     */
+    async setPassword(
+      userId: string,
+      passwordHash: string,
+      now: number,
+      keepSession?: string,
+    ): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set({ passwordHash, updatedAt: now })
+          .where('id', '=', userId)
+          .execute();
+        await trx.deleteFrom('passwordResets').where('userId', '=', userId).execute();
+        let sessions = trx.deleteFrom('sessions').where('userId', '=', userId);
+        if (keepSession !== undefined) sessions = sessions.where('id', '!=', keepSession);
+        await sessions.execute();
+      });
+    },
+
+    /**
+     * Replaces a hash by another of the same password, unless the password changed since `stale`
+     * was read: a late rehash must never put an old password back.
+     */
+    async rehashPassword(
+      userId: string,
+      stale: string,
+      passwordHash: string,
+      now: number,
+    ): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ passwordHash, updatedAt: now })
+        .where('id', '=', userId)
+        .where('passwordHash', '=', stale)
+        .execute();
     },
 
     async insertPasswordReset(reset: {

@@ -151,7 +151,7 @@ export async function accountsRoutes(
         tags,
         summary: 'Change your password',
         description:
-          'Needs the current password (400 PASSWORD_INCORRECT otherwise, not 401: the session is fine); wrong guesses count against the account’s sign-in throttle. Every other session of the account is signed out.',
+          'Needs the current password (400 PASSWORD_INCORRECT otherwise, not 401: the session is fine); wrong guesses count against the account’s sign-in throttle. Every other session of the account is signed out, and every reset link asked for before stops working.',
         body: ChangePasswordBody,
         response: {
           204: Type.Null({ description: 'Changed.' }),
@@ -209,7 +209,7 @@ export async function accountsRoutes(
         tags,
         security: SECURITY.none,
         summary: 'Set a new password with a reset link',
-        description: `Signs out every session of the account and signs in here. 400 RESET_TOKEN_INVALID for an unknown, used or expired link. ${SESSION_SET}`,
+        description: `Signs out every session of the account, lifts its sign-in lockout (the link proves control of the mailbox) and signs in here. 400 RESET_TOKEN_INVALID for an unknown, used or expired link, or one asked for before the password last changed. ${SESSION_SET}`,
         body: ResetPasswordBody,
         response: {
           200: userResponse('The password is changed; signed in.'),

@@ -34,6 +34,11 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** The key of an account's failed sign-ins in the CounterStore, from its normalised e-mail. */
+function loginAccountKey(email: string): string {
+  return `login:account:${sha256Hex(email)}`;
+}
+
 export function toUser(row: UserRow): User {
   return {
     id: row.id,
@@ -113,7 +118,7 @@ export function createAccountsService(deps: {
 
     async signIn(input: { email: string; password: string }, ip: string): Promise<SignedIn> {
       const email = normaliseEmail(input.email);
-      const accountKey = `login:account:${sha256Hex(email)}`;
+      const accountKey = loginAccountKey(email);
       const ipKey = `login:ip:${ip}`;
       await throttle(accountKey, login.maxFailuresPerAccount);
       await throttle(ipKey, login.maxAttemptsPerIp);
@@ -133,7 +138,8 @@ export function createAccountsService(deps: {
       await attempts.reset(accountKey);
       // Made at another cost (MEASURELY_PASSWORD_HASH_COST changed since): remade at this one.
       if (needsRehash(row.passwordHash, passwordHashCost)) {
-        await repo.updateUser(row.id, { passwordHash: await hash(input.password) }, clock.now());
+        const remade = await hash(input.password);
+        await repo.rehashPassword(row.id, row.passwordHash, remade, clock.now());
       }
       return startSession(row);
     },
@@ -184,7 +190,10 @@ export function createAccountsService(deps: {
       return token;
     },
 
-    /** Sets a new password with a reset token, signs out every session and starts a new one. */
+    /**
+     * Sets a new password with a reset token, signs out every session and starts a new one. The
+     * link proves control of the mailbox, so the account's sign-in lockout is lifted too.
+     */
     async resetPassword(input: { token: string; password: string }): Promise<SignedIn> {
       const body = validate(ResetPasswordBody, input);
       const userId = await repo.takePasswordReset(sha256Hex(body.token), clock.now());
@@ -195,8 +204,8 @@ export function createAccountsService(deps: {
           'This reset link is unknown, already used or expired; ask for a new one.',
         );
       }
-      await repo.updateUser(row.id, { passwordHash: await hash(body.password) }, clock.now());
-      await repo.deleteSessionsOf(row.id);
+      await repo.setPassword(row.id, await hash(body.password), clock.now());
+      await attempts.reset(loginAccountKey(row.email));
       return startSession(row);
     },
 
@@ -214,7 +223,10 @@ export function createAccountsService(deps: {
       return toUser(row);
     },
 
-    /** Changes the password after checking the current one; other sessions are signed out. */
+    /**
+     * Changes the password after checking the current one; other sessions are signed out and
+     * pending reset links stop working.
+     */
     async changePassword(
       userId: string,
       input: ChangePasswordBody,
@@ -223,16 +235,17 @@ export function createAccountsService(deps: {
       const body = validate(ChangePasswordBody, input);
       const row = await repo.findUserById(userId);
       if (row === undefined) throw new Error('user vanished while changing password');
-      const accountKey = `login:account:${sha256Hex(row.email)}`;
+      const accountKey = loginAccountKey(row.email);
       await throttle(accountKey, login.maxFailuresPerAccount);
       await attempts.increment(accountKey, login.windowMs);
       if (!(await verifyPassword(body.currentPassword, row.passwordHash))) {
         throw new AppError('PASSWORD_INCORRECT', 'The current password is wrong.');
       }
       await attempts.reset(accountKey);
-      await repo.updateUser(userId, { passwordHash: await hash(body.newPassword) }, clock.now());
-      await repo.deleteSessionsOf(
+      await repo.setPassword(
         userId,
+        await hash(body.newPassword),
+        clock.now(),
         currentSessionToken === undefined ? undefined : sha256Hex(currentSessionToken),
       );
     },

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryCounterStore } from '../../lib/counter-store.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
 import { call, signUp, uniqueEmail } from '../../test/factories.js';
 import { createTestApp, DIALECTS, type TestContext } from '../../test/harness.js';
+import { createAccountsRepo } from './accounts.repo.js';
+import { createAccountsService } from './accounts.service.js';
 
 async function hashOf(ctx: TestContext, userId: string): Promise<string> {
   const row = await ctx.storage.db
@@ -72,6 +75,41 @@ for (const dialect of DIALECTS) {
       const second = await signUp(ctx.app);
       expect(first.user.isAdmin).toBe(true);
       expect(second.user.isAdmin).toBe(false);
+    });
+
+    it('never puts back an old password when a sign-in remakes its hash during a change', async () => {
+      const session = await signUp(ctx.app, { password: 'the old password' });
+      const older = await hashPassword('the old password', ctx.config.passwordHashCost - 1);
+      await ctx.storage.db
+        .updateTable('users')
+        .set({ passwordHash: older })
+        .where('id', '=', session.user.id)
+        .execute();
+      // The sign-in reads the old hash, then the password changes before it remakes that hash.
+      const repo = createAccountsRepo(ctx.storage.db);
+      const accounts = createAccountsService({
+        repo: {
+          ...repo,
+          async findUserByEmail(email) {
+            const row = await repo.findUserByEmail(email);
+            const changed = await call(ctx.app, 'POST', '/api/auth/password', {
+              session,
+              body: { currentPassword: 'the old password', newPassword: 'the new password' },
+            });
+            expect(changed.statusCode, changed.body).toBe(204);
+            return row;
+          },
+        },
+        config: ctx.config,
+        clock: ctx.clock,
+        attempts: new MemoryCounterStore(ctx.clock),
+      });
+      await accounts.signIn({ email: session.user.email, password: 'the old password' }, '::1');
+
+      const login = (password: string) =>
+        call(ctx.app, 'POST', '/api/auth/login', { body: { email: session.user.email, password } });
+      expect((await login('the old password')).statusCode).toBe(401);
+      expect((await login('the new password')).statusCode).toBe(200);
     });
 
     it('signs up with an HttpOnly, SameSite=Lax session cookie and answers who am I', async () => {

@@ -112,6 +112,48 @@ for (const dialect of DIALECTS) {
       expectProblem(again, 400, 'RESET_TOKEN_INVALID');
     });
 
+    it('kills every pending reset link when the password is changed', async () => {
+      const session = await signUp(ctx.app);
+      const tokens = [await resetToken(session.user.email), await resetToken(session.user.email)];
+      const changed = await call(ctx.app, 'POST', '/api/auth/password', {
+        session,
+        body: { currentPassword: session.password, newPassword: 'changed in a hurry' },
+      });
+      expect(changed.statusCode).toBe(204);
+      for (const token of tokens) {
+        const reset = await call(ctx.app, 'POST', '/api/auth/reset', {
+          body: { token, password: 'an attacker password' },
+        });
+        expectProblem(reset, 400, 'RESET_TOKEN_INVALID');
+      }
+      expectProblem(
+        await signIn(session.user.email, 'an attacker password'),
+        401,
+        'INVALID_CREDENTIALS',
+      );
+      expect((await signIn(session.user.email, 'changed in a hurry')).statusCode).toBe(200);
+    });
+
+    it('lifts the sign-in lockout of the account once its password is reset', async () => {
+      const session = await signUp(ctx.app);
+      for (let i = 0; i < ctx.config.login.maxFailuresPerAccount; i++) {
+        expectProblem(
+          await signIn(session.user.email, 'a wrong guess'),
+          401,
+          'INVALID_CREDENTIALS',
+        );
+      }
+      const locked = await signIn(session.user.email, session.password);
+      expectProblem(locked, 429, 'TOO_MANY_ATTEMPTS');
+      expect(locked.headers['retry-after']).toBe(String(ctx.config.login.windowMs / 1000));
+
+      const reset = await call(ctx.app, 'POST', '/api/auth/reset', {
+        body: { token: await resetToken(session.user.email), password: 'reset after lockout' },
+      });
+      expect(reset.statusCode).toBe(200);
+      expect((await signIn(session.user.email, 'reset after lockout')).statusCode).toBe(200);
+    });
+
     it('builds the link from the configured URL, never from the Host header', async () => {
       const session = await signUp(ctx.app);
       const before = logs.length;
