@@ -124,7 +124,11 @@ export const BODY_ERRORS = [
 export const WRITE_ERRORS = ['CROSS_SITE_REQUEST'] as const satisfies readonly ErrorCode[];
 
 /** Routes that need a signed-in user. */
-export const SESSION_ERRORS = ['UNAUTHENTICATED'] as const satisfies readonly ErrorCode[];
+/** Routes for a signed-in person: no session, or an API key instead of one (KEY_SCOPE_FORBIDDEN). */
+export const SESSION_ERRORS = [
+  'UNAUTHENTICATED',
+  'KEY_SCOPE_FORBIDDEN',
+] as const satisfies readonly ErrorCode[];
 
 /** Routes under a project for its members: someone outside it gets PROJECT_NOT_FOUND. */
 export const MEMBER_ERRORS = [...SESSION_ERRORS, 'PROJECT_NOT_FOUND'] as const;

@@ -44,6 +44,13 @@ export function createSessionHelpers(accounts: AccountsService, config: Config):
       const token = sessionToken(request);
       const session = token === undefined ? undefined : await accounts.authenticate(token);
       if (token === undefined || session === undefined) {
+        // A script with an API key on a route that needs a person: say so, not "sign in".
+        if (token === undefined && /^bearer\s/i.test(request.headers.authorization ?? '')) {
+          throw new AppError(
+            'KEY_SCOPE_FORBIDDEN',
+            'API keys read metrics and their data (series, breakdowns, overview, events, live updates); this needs a signed-in member.',
+          );
+        }
         throw new AppError('UNAUTHENTICATED', 'Sign in first: no valid session cookie was sent.');
       }
       // The server slid the session's expiry: slide the cookie's with it.

@@ -4,6 +4,7 @@ import {
   BODY_ERRORS,
   ProjectParams,
   problems,
+  READER_ERRORS,
   type RouteDeps,
   SECURITY,
   SESSION_ERRORS,
@@ -22,10 +23,15 @@ const MetricResponse = (description: string) =>
 
 /** Someone outside the project gets PROJECT_NOT_FOUND, whether it exists or not. */
 const READ_ERRORS = [...SESSION_ERRORS, 'PROJECT_NOT_FOUND'] as const;
+/** Reads open to a `read` key of the project too. */
+const KEY_READ_ERRORS = [...READER_ERRORS, 'PROJECT_NOT_FOUND'] as const;
 /** Changes need the owner or admin role. */
 const MANAGE_ERRORS = [...WRITE_ERRORS, ...READ_ERRORS, 'FORBIDDEN'] as const;
 
-export async function metricsRoutes(app: App, { services, session }: RouteDeps): Promise<void> {
+export async function metricsRoutes(
+  app: App,
+  { services, session, reader }: RouteDeps,
+): Promise<void> {
   const { metrics } = services;
   const tags = ['Metrics'];
 
@@ -64,19 +70,20 @@ export async function metricsRoutes(app: App, { services, session }: RouteDeps):
       schema: {
         tags,
         summary: 'Metrics of a project, with their totals',
-        description: 'Any member. Oldest first.',
+        description: 'Any member, or a `read` API key of the project. Oldest first.',
+        security: SECURITY.reader,
         params: ProjectParams,
         response: {
           200: Type.Object(
             { metrics: Type.Array(Metric) },
             { description: 'The project’s metrics.', examples: [{ metrics: [METRIC_EXAMPLE] }] },
           ),
-          ...problems(READ_ERRORS),
+          ...problems(KEY_READ_ERRORS),
         },
       },
     },
     async (request, reply) => {
-      const { actor } = await session.requireUser(request, reply);
+      const actor = await reader(request, reply);
       return { metrics: await metrics.listMetrics(actor, request.params.projectId) };
     },
   );
@@ -110,16 +117,17 @@ export async function metricsRoutes(app: App, { services, session }: RouteDeps):
       schema: {
         tags,
         summary: 'A metric, by id or name',
-        description: 'Any member. With its all-time totals.',
+        description: 'Any member, or a `read` API key of the project. With its all-time totals.',
+        security: SECURITY.reader,
         params: MetricParams,
         response: {
           200: MetricResponse('The metric.'),
-          ...problems(READ_ERRORS, 'METRIC_NOT_FOUND'),
+          ...problems(KEY_READ_ERRORS, 'METRIC_NOT_FOUND'),
         },
       },
     },
     async (request, reply) => {
-      const { actor } = await session.requireUser(request, reply);
+      const actor = await reader(request, reply);
       const { projectId, metric } = request.params;
       return { metric: await metrics.getMetric(actor, projectId, metric) };
     },

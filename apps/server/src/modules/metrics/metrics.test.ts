@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../../test/assertions.js';
 import {
   call,
+  createKey,
   createMetric,
   createProject,
   type Session,
@@ -27,6 +29,40 @@ for (const dialect of DIALECTS) {
       project = await createProject(ctx.app, owner);
     });
     afterAll(() => ctx.close());
+
+    it('lists and shows metrics to a read key of the project, and to no other key', async () => {
+      const metric = await createMetric(ctx.app, owner, project.id, {
+        name: 'read-by-key',
+        type: 'basic',
+      });
+      const read = await createKey(ctx.app, owner, project.id, 'read');
+      const asKey = (url: string, secret: string) =>
+        call(ctx.app, 'GET', url, { headers: { authorization: `Bearer ${secret}` } });
+      const listed = await asKey(metricsUrl(), read.secret);
+      expect(listed.statusCode).toBe(200);
+      expect(listed.json().metrics.map((m: { id: string }) => m.id)).toContain(metric.id);
+      const shown = await asKey(metricUrl('read-by-key'), read.secret);
+      expect(shown.statusCode).toBe(200);
+      expect(shown.json().metric).toMatchObject({ id: metric.id, name: 'read-by-key' });
+      // An ingest key reads nothing; a read key changes nothing and sees no other project.
+      expectProblem(await asKey(metricsUrl(), project.apiKey), 403, 'KEY_SCOPE_FORBIDDEN');
+      const other = await createProject(ctx.app, owner, 'Other');
+      const otherRead = await createKey(ctx.app, owner, other.id, 'read');
+      expectProblem(await asKey(metricsUrl(), otherRead.secret), 404, 'PROJECT_NOT_FOUND');
+      const renamed = await call(ctx.app, 'PATCH', metricUrl('read-by-key'), {
+        headers: { authorization: `Bearer ${read.secret}` },
+        body: { name: 'renamed' },
+      });
+      expectProblem(renamed, 403, 'KEY_SCOPE_FORBIDDEN');
+      expect(renamed.json().detail).toMatch(/needs a signed-in member/);
+      expectProblem(
+        await asKey(`/api/projects/${project.id}/members`, read.secret),
+        403,
+        'KEY_SCOPE_FORBIDDEN',
+      );
+      // Without any key or session: still a request to sign in.
+      expectProblem(await call(ctx.app, 'GET', metricsUrl()), 401, 'UNAUTHENTICATED');
+    });
 
     it('creates a basic metric with a UUID id and empty totals', async () => {
       const response = await create({ name: 'signups', type: 'basic' });

@@ -119,7 +119,7 @@ const SUCCESSES: Record<string, string[]> = { 'post /track': ['202', '204'] };
 const SECURITY: Array<[operations: RegExp, security: Array<Record<string, string[]>> | null]> = [
   [/^post \/event\/v1\//, [{ ingestKey: [] }]],
   [
-    /^get \/api\/projects\/\{projectId\}\/(overview|live|metrics\/\{metric\}\/.+)$/,
+    /^get \/api\/projects\/\{projectId\}\/(overview|live|metrics(\/\{metric\}(\/.+)?)?)$/,
     [{ session: [] }, { readKey: [] }],
   ],
   [/^post \/api\/auth\/(signup|login|forgot|reset)$/, []],
@@ -129,7 +129,8 @@ const SECURITY: Array<[operations: RegExp, security: Array<Record<string, string
   // What a key is: the key itself, never a session.
   [/^get \/api\/key$/, [{ ingestKey: [] }, { readKey: [] }]],
   // Everything else under /api/ takes the session cookie: the document's default.
-  [/^(get|patch|delete) \/api\/(auth\/me|projects\/\{projectId\}\/metrics(\/\{metric\})?)$/, null],
+  [/^(get|patch) \/api\/auth\/me$/, null],
+  [/^(post|patch|delete) \/api\/projects\/\{projectId\}\/metrics(\/\{metric\})?$/, null],
   [
     /^\w+ \/api\/projects(\/\{projectId\}(\/(members|keys)(\/\{(userId|keyId)\}(\/rotate)?)?)?)?$/,
     null,
