@@ -21,11 +21,27 @@ export function validate<T extends TSchema>(schema: T, input: unknown): Static<T
     compiled.set(schema, check);
   }
   if (check.Check(input)) return input as Static<T>;
-  const errors: FieldError[] = [...check.Errors(input)].map((e) => ({
-    pointer: e.path === '' ? '/' : e.path,
-    message: e.message,
-  }));
+  const errors: FieldError[] = [...check.Errors(input)].map((e) => {
+    const choices = constantsOf(e.schema);
+    return {
+      pointer: e.path === '' ? '/' : e.path,
+      message: choices === undefined ? e.message : mustBeOneOf(choices),
+    };
+  });
   throw validationError(errors);
+}
+
+/** The values of a union of constants (`Type.Union([Type.Literal('a'), …])`), else undefined. */
+function constantsOf(schema: TSchema): unknown[] | undefined {
+  const members = (schema as { anyOf?: unknown }).anyOf;
+  if (!Array.isArray(members) || members.length === 0) return undefined;
+  const values = members.map((member: { const?: unknown }) => member.const);
+  return values.every((value) => value !== undefined) ? values : undefined;
+}
+
+/** `must be one of "basic", "dual", "average"`: what a union of constants says when missed. */
+export function mustBeOneOf(choices: readonly unknown[]): string {
+  return `must be one of ${choices.map((choice) => JSON.stringify(choice)).join(', ')}`;
 }
 
 export function validationError(errors: readonly FieldError[]): AppError {

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { AppError, toProblem } from '../errors.js';
 import { newRequestId } from '../lib/request-id.js';
-import { validationError } from '../lib/validate.js';
+import { mustBeOneOf, validationError } from '../lib/validate.js';
 import { isUnstorableText } from '../storage/dialect.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -77,16 +77,29 @@ function toAppError(error: FastifyError): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error.validation !== undefined) {
     const context = error.validationContext ?? 'body';
-    const errors = error.validation.map((v) => ({
-      pointer: `${context === 'body' ? '' : `/${context}`}${v.instancePath || ''}${
-        v.keyword === 'required' ? `/${String(v.params.missingProperty)}` : ''
-      }`.replace(/^$/, '/'),
-      message:
-        // A query parameter given twice arrives as an array.
-        context === 'querystring' && v.keyword === 'type'
-          ? 'must be given once, as text'
-          : (v.message ?? 'is invalid'),
-    }));
+    // A union of constants (`"scope": "ingest" | "read" | "public"`) fails each constant, then
+    // the union: one message naming the choices instead.
+    const choices = new Map<string, unknown[]>();
+    for (const v of error.validation) {
+      if (v.keyword !== 'const') continue;
+      const list = choices.get(v.instancePath) ?? [];
+      list.push(v.params.allowedValue);
+      choices.set(v.instancePath, list);
+    }
+    const errors = error.validation
+      .filter((v) => v.keyword !== 'const' || !choices.has(v.instancePath))
+      .map((v) => ({
+        pointer: `${context === 'body' ? '' : `/${context}`}${v.instancePath || ''}${
+          v.keyword === 'required' ? `/${String(v.params.missingProperty)}` : ''
+        }`.replace(/^$/, '/'),
+        message:
+          // A query parameter given twice arrives as an array.
+          context === 'querystring' && v.keyword === 'type'
+            ? 'must be given once, as text'
+            : v.keyword === 'anyOf' && choices.has(v.instancePath)
+              ? mustBeOneOf(choices.get(v.instancePath) ?? [])
+              : (v.message ?? 'is invalid'),
+      }));
     if (context !== 'querystring') return validationError(errors);
     const [first] = errors;
     return new AppError(

@@ -141,10 +141,14 @@ for (const dialect of DIALECTS) {
       ).toBe(404);
     });
 
-    it('refuses an unknown metric type', async () => {
+    it('refuses an unknown metric type, naming the types it takes', async () => {
       const response = await create({ name: 'weird', type: 'median' });
       expect(response.statusCode).toBe(400);
-      expect(response.json().code).toBe('VALIDATION_FAILED');
+      expect(response.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        detail: '/type: must be one of "basic", "dual", "average"',
+        errors: [{ pointer: '/type', message: 'must be one of "basic", "dual", "average"' }],
+      });
     });
 
     it('takes a unit as a preset id, a custom {name, symbol}, or null', async () => {
