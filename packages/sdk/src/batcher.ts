@@ -1,4 +1,10 @@
-import { asMeasurelyError, clientError, deriveError, MeasurelyError } from './errors.js';
+import {
+  asMeasurelyError,
+  clientError,
+  deriveError,
+  EVENT_REFUSAL_STATUS,
+  MeasurelyError,
+} from './errors.js';
 import { type LifecycleMember, unwatch, watch } from './lifecycle.js';
 import { type AbortControllerLike, type AbortSignalLike, runtime, unref } from './runtime.js';
 import { abortError } from './transport.js';
@@ -8,6 +14,8 @@ interface Pending {
   /** Order of arrival: a flush waits for the events that arrived before it, not after. */
   readonly seq: number;
   readonly event: BatchEvent;
+  /** Its timestamp is the capture time the batcher set, not one the caller gave. */
+  readonly stamped: boolean;
   /** Settles (never rejects) when the event's promise does. */
   readonly settled: Promise<void>;
   readonly resolve: (result: CaptureResult) => void;
@@ -30,6 +38,13 @@ export interface LeaveGroup {
   readonly keepalive: boolean;
 }
 
+/** A batch the server answered: its per-event results and the request's `X-Request-Id`. */
+export interface SentBatch {
+  readonly result: BatchResult;
+  readonly requestId: string | undefined;
+  readonly status: number;
+}
+
 export interface BatcherOptions {
   readonly maxEvents: number;
   readonly flushIntervalMs: number;
@@ -37,7 +52,7 @@ export interface BatcherOptions {
   readonly send: (
     events: BatchEvent[],
     options: { keepalive: boolean; signal: AbortSignalLike },
-  ) => Promise<BatchResult>;
+  ) => Promise<SentBatch>;
   readonly report: (error: MeasurelyError, events: readonly BatchEvent[]) => void;
   /** Splits the whole queue into requests when the page is left. */
   readonly planLeave: (events: readonly BatchEvent[]) => LeaveGroup[];
@@ -45,7 +60,8 @@ export interface BatcherOptions {
 
 /**
  * Queues events and sends them in batches, one batch at a time: when `maxEvents` wait, after
- * `flushIntervalMs`, or on `flush()`. Each event's promise settles with its own result.
+ * `flushIntervalMs`, or on `flush()`. Each event's promise settles with its own result. An event
+ * without a timestamp is stamped when it is queued, so a late batch does not move it in time.
  */
 export class Batcher implements LifecycleMember {
   private queue: Pending[] = [];
@@ -61,9 +77,11 @@ export class Batcher implements LifecycleMember {
   constructor(private readonly options: BatcherOptions) {}
 
   /** Queues an event; a signal that fires before its batch leaves takes it out of the queue. */
-  add(event: BatchEvent, signal?: AbortSignalLike): Promise<CaptureResult> {
+  add(given: BatchEvent, signal?: AbortSignalLike): Promise<CaptureResult> {
     // An abort is the caller's own decision: it rejects the promise but is not reported.
     if (signal?.aborted === true) return Promise.reject(abortError(signal, 'The capture'));
+    const stamped = given.timestamp === undefined;
+    const event = stamped ? { ...given, timestamp: Date.now() } : given;
     if (this.queue.length >= this.options.maxQueuedEvents) {
       const error = clientError(
         'QUEUE_FULL',
@@ -82,7 +100,7 @@ export class Batcher implements LifecycleMember {
       () => undefined,
       () => undefined,
     );
-    const entry: Pending = { seq: ++this.lastSeq, event, settled, resolve, reject };
+    const entry: Pending = { seq: ++this.lastSeq, event, stamped, settled, resolve, reject };
     if (signal !== undefined) {
       const onAbort = (): void => {
         const index = this.queue.indexOf(entry);
@@ -250,9 +268,9 @@ export class Batcher implements LifecycleMember {
     for (const pending of pendings) pending.detach?.();
     const events = pendings.map((pending) => pending.event);
     this.inFlight.add(chunk);
-    let result: BatchResult;
+    let sent: SentBatch;
     try {
-      result = await this.options.send(events, { keepalive, signal: chunk.controller.signal });
+      sent = await this.options.send(events, { keepalive, signal: chunk.controller.signal });
     } catch (caught) {
       if (chunk.abandoned) return undefined;
       const error = asMeasurelyError(caught);
@@ -262,26 +280,64 @@ export class Batcher implements LifecycleMember {
       this.inFlight.delete(chunk);
     }
     if (chunk.abandoned) return undefined;
+    const { result, requestId } = sent;
     const replayed = result.replayed === true;
     const outcomes = new Map(result.results.map((entry) => [entry.index, entry]));
+    const restamp: Pending[] = [];
     pendings.forEach((pending, index) => {
       const outcome = outcomes.get(index);
       if (outcome?.ok === true) {
         pending.resolve({ ok: true, replayed });
         return;
       }
-      const error =
-        outcome === undefined
-          ? new MeasurelyError('The server returned no result for this event.', {
-              kind: 'http',
-              code: 'UNEXPECTED_RESPONSE',
-            })
-          : new MeasurelyError(`${outcome.code}: ${outcome.detail}`, {
-              kind: 'http',
-              code: outcome.code,
-            });
-      this.fail([pending], error);
+      if (outcome === undefined) {
+        this.fail(
+          [pending],
+          new MeasurelyError('The server returned no result for this event.', {
+            kind: 'http',
+            code: 'UNEXPECTED_RESPONSE',
+            status: sent.status,
+            requestId,
+          }),
+        );
+        return;
+      }
+      if (outcome.code === 'TIMESTAMP_OUT_OF_RANGE' && pending.stamped) {
+        restamp.push(pending);
+        return;
+      }
+      // The batch answered 200: the status is the one the server gives this refusal for a
+      // single event, so that code checking `status` behaves the same with and without batch.
+      const status = EVENT_REFUSAL_STATUS.get(outcome.code);
+      this.fail(
+        [pending],
+        new MeasurelyError(`${outcome.code}: ${outcome.detail}`, {
+          kind: 'http',
+          code: outcome.code,
+          status,
+          retryable: status === 429,
+          requestId,
+        }),
+      );
     });
+    if (restamp.length > 0) this.requeueWithoutTimestamp(restamp);
     return undefined;
+  }
+
+  /**
+   * The server refused the capture time the batcher gave these events: this device's clock is
+   * off by more than the server allows. They go again without a timestamp and get the server's
+   * time, as a capture sent alone does, rather than be lost over a wrong clock.
+   */
+  private requeueWithoutTimestamp(pendings: readonly Pending[]): void {
+    const requeued = pendings.map((pending): Pending => {
+      const { timestamp: _refused, ...event } = pending.event;
+      return { ...pending, event, stamped: false };
+    });
+    // Taken from the head of the queue, they are older than anything still in it.
+    this.queue.unshift(...requeued);
+    this.sendUpTo = Math.max(this.sendUpTo, ...requeued.map((pending) => pending.seq));
+    this.updateWatch();
+    void this.pump();
   }
 }

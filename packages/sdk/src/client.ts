@@ -1,4 +1,4 @@
-import { Batcher } from './batcher.js';
+import { Batcher, type SentBatch } from './batcher.js';
 import { clientError, deriveError, MeasurelyError } from './errors.js';
 import { planKeepalive } from './keepalive.js';
 import type {
@@ -170,7 +170,10 @@ export interface MeasurelyClient {
    * const metrics = await client.metrics({ tz: 'Europe/Paris' });
    * ```
    */
-  metrics(options?: { tz?: string; signal?: AbortSignalLike }): Promise<MetricOverview[]>;
+  metrics(options?: {
+    tz?: string | undefined;
+    signal?: AbortSignalLike | undefined;
+  }): Promise<MetricOverview[]>;
 }
 
 /**
@@ -239,7 +242,7 @@ export function createClient(options: ClientOptions): MeasurelyClient {
     send: SendOptions,
     origin: 'batch' | 'captureBatch',
     keepalive = false,
-  ): Promise<BatchResult> => {
+  ): Promise<SentBatch> => {
     const body = { events: events.map(batchEventJson) };
     // Only what the transport sends with keepalive (bodies up to 64 KiB) counts.
     const size = keepalive ? byteLength(JSON.stringify(body)) : 0;
@@ -268,7 +271,11 @@ export function createClient(options: ClientOptions): MeasurelyClient {
         status: response.status,
       });
     }
-    return { ...answer, replayed: isReplay(response.headers) };
+    return {
+      result: { ...answer, replayed: isReplay(response.headers) },
+      requestId: response.headers.get('x-request-id') ?? undefined,
+      status: response.status,
+    };
   };
 
   const batcher =
@@ -350,22 +357,21 @@ export function createClient(options: ClientOptions): MeasurelyClient {
 
     capture(metric, input, sendOptions) {
       const send: SendOptions = sendOptions ?? {};
+      let event: BatchEvent | undefined;
       let promise: Promise<CaptureResult>;
       try {
         requireName(metric);
         checkInput(input);
         checkSendOptions(send);
         if (closed) throw clientError('CLIENT_CLOSED');
+        event = snapshotEvent(metric, input);
         if (batcher !== undefined && send.idempotencyKey === undefined) {
-          const event: BatchEvent = { metric, value: input.value };
-          if (input.filters !== undefined) event.filters = input.filters;
-          if (input.timestamp !== undefined) event.timestamp = input.timestamp;
           // The batcher tells onError of its events' failures itself.
           promise = batcher.add(event, send.signal);
           promise.catch(() => undefined);
           return promise;
         }
-        promise = track(postEvent(metric, input, send));
+        promise = track(postEvent(metric, event, send));
       } catch (error) {
         promise = Promise.reject(error);
       }
@@ -373,7 +379,7 @@ export function createClient(options: ClientOptions): MeasurelyClient {
       // failures reach onError. Callers that await still get the rejection.
       promise.catch((error: MeasurelyError) => {
         if (error.kind === 'aborted' && send.signal?.aborted === true) return;
-        report(error, [{ ...(input as CaptureInput), metric }]);
+        report(error, [event ?? { ...(input as CaptureInput), metric }]);
       });
       return promise;
     },
@@ -386,10 +392,10 @@ export function createClient(options: ClientOptions): MeasurelyClient {
           throw invalidArgument(`events[${index}] must be an object.`);
         }
         requireName(event.metric, `events[${index}].metric`);
-        checkInput(event, `events[${index}]`);
+        checkInput(event, `events[${index}]`, BATCH_EVENT_FIELDS);
       });
       if (closed) throw clientError('CLIENT_CLOSED');
-      return track(postBatch(events, send, 'captureBatch'));
+      return (await track(postBatch(events, send, 'captureBatch'))).result;
     },
 
     async flush(flush) {
@@ -594,9 +600,11 @@ function createBatcher(
 }
 
 function logLostEvents(error: MeasurelyError, events: readonly BatchEvent[]): void {
-  runtime.console?.error(
-    `[measurely] ${events.length} event(s) not recorded: ${error.code}: ${error.message}`,
-  );
+  // A server's refusal already reads `CODE: detail`; the SDK's own messages do not.
+  const reason = error.message.startsWith(`${error.code}: `)
+    ? error.message
+    : `${error.code}: ${error.message}`;
+  runtime.console?.error(`[measurely] ${events.length} event(s) not recorded: ${reason}`);
 }
 
 /** The defaults outlast a server restart: 6 retries over 13 to 26 s. */
@@ -682,9 +690,20 @@ function requireName(metric: unknown, name = 'metric'): void {
   }
 }
 
-function checkInput(input: CaptureInput, name = 'input'): void {
+const EVENT_FIELDS: ReadonlySet<string> = new Set(['value', 'filters', 'timestamp']);
+const BATCH_EVENT_FIELDS: ReadonlySet<string> = new Set([...EVENT_FIELDS, 'metric']);
+
+function checkInput(input: CaptureInput, name = 'input', fields = EVENT_FIELDS): void {
   if (typeof input !== 'object' || input === null) {
     throw invalidArgument(`${name} must be an object such as { value: 1 }.`);
+  }
+  // The server refuses unknown fields too: a typo (`vaule`, `filter`) must not pass silently.
+  for (const field of Object.keys(input)) {
+    if (!fields.has(field)) {
+      throw invalidArgument(
+        `${name} has an unknown field "${field.slice(0, 40)}"; an event has ${[...fields].join(', ')}.`,
+      );
+    }
   }
   if (typeof input.value !== 'number' || !Number.isFinite(input.value)) {
     throw invalidArgument(`${name}.value must be a finite number.`);
@@ -693,6 +712,26 @@ function checkInput(input: CaptureInput, name = 'input'): void {
   if (timestamp instanceof Date && Number.isNaN(timestamp.getTime())) {
     throw invalidArgument(`${name}.timestamp is an invalid Date.`);
   }
+}
+
+/**
+ * The event as it is at capture time: what the caller changes later (its filters object, its
+ * Date) does not change what is sent.
+ */
+function snapshotEvent(metric: string, input: CaptureInput): BatchEvent {
+  const event: BatchEvent = { metric, value: input.value };
+  const { filters, timestamp } = input;
+  if (filters !== undefined) {
+    // Anything but a plain object is left as it is, for the server to refuse.
+    event.filters =
+      typeof filters === 'object' && filters !== null && !Array.isArray(filters)
+        ? { ...filters }
+        : filters;
+  }
+  if (timestamp !== undefined) {
+    event.timestamp = timestamp instanceof Date ? new Date(timestamp.getTime()) : timestamp;
+  }
+  return event;
 }
 
 function eventBody(input: CaptureInput): Record<string, unknown> {

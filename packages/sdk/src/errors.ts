@@ -53,12 +53,12 @@ export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
 export interface MeasurelyErrorOptions {
   readonly kind: MeasurelyErrorKind;
   readonly code: string;
-  readonly status?: number;
-  readonly retryable?: boolean;
-  readonly retryAfterMs?: number;
-  readonly requestId?: string;
-  readonly problem?: Readonly<Record<string, unknown>>;
-  readonly attempts?: number;
+  readonly status?: number | undefined;
+  readonly retryable?: boolean | undefined;
+  readonly retryAfterMs?: number | undefined;
+  readonly requestId?: string | undefined;
+  readonly problem?: Readonly<Record<string, unknown>> | undefined;
+  readonly attempts?: number | undefined;
   readonly cause?: unknown;
 }
 
@@ -107,6 +107,25 @@ export class MeasurelyError extends Error {
     this.attempts = options.attempts ?? 1;
   }
 }
+
+/**
+ * The status the server answers a single event's refusal with, by code (docs/ingestion.md): a
+ * batch answers 200 and gives each refused event only its code and detail.
+ */
+export const EVENT_REFUSAL_STATUS: ReadonlyMap<string, number> = new Map([
+  ['VALIDATION_FAILED', 400],
+  ['VALUE_INVALID', 400],
+  ['VALUE_NOT_POSITIVE', 400],
+  ['VALUE_ZERO', 400],
+  ['VALUE_TOO_PRECISE', 400],
+  ['VALUE_OUT_OF_RANGE', 400],
+  ['FILTERS_INVALID', 400],
+  ['FILTERS_LIMIT', 400],
+  ['TIMESTAMP_INVALID', 400],
+  ['TIMESTAMP_OUT_OF_RANGE', 400],
+  ['METRIC_UNKNOWN', 401],
+  ['QUOTA_EXCEEDED', 429],
+]);
 
 export function clientError(code: ClientErrorCode, message?: string): MeasurelyError {
   return new MeasurelyError(message ?? CLIENT_ERROR_CODES[code], { kind: 'client', code });

@@ -24,11 +24,11 @@ export interface LegacyCaptureResult {
  */
 export interface LegacyInitOptions {
   /** The server's URL. Default `http://localhost:3000`. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Time allowed to each attempt, in milliseconds. Default 10,000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries after the first attempt. Default 6. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
 }
 
 /** What the original SDK answers when there is no usable API key; kept word for word. */
@@ -76,15 +76,12 @@ export const Measurely = {
   /** Records one value for a metric (id or name); resolves `{ success, message }`, never rejects. */
   async capture(
     idOrName: string,
-    payload: { value: number; filters?: Record<string, string> },
+    payload: { value: number; filters?: Record<string, string> | undefined },
   ): Promise<LegacyCaptureResult> {
     if (current === undefined) return { success: false, message: initError ?? MISSING_KEY };
     try {
-      const input =
-        payload?.filters === undefined
-          ? { value: payload?.value }
-          : { value: payload.value, filters: payload.filters };
-      const { replayed } = await current.capture(idOrName, input as { value: number });
+      // Passed whole: a field other than value and filters (a typo) is refused, not dropped.
+      const { replayed } = await current.capture(idOrName, payload);
       return { success: true, message: replayed ? 'Event already recorded.' : 'Event recorded.' };
     } catch (error) {
       return { success: false, message: describe(error) };

@@ -26,7 +26,13 @@ export type {
   SeriesSummary,
   WindowQuery,
 } from './read-types.js';
-export type { AbortSignalLike, FetchInit, HeadersLike, ResponseLike } from './runtime.js';
+export type {
+  AbortSignalLike,
+  FetchInit,
+  FetchLike,
+  HeadersLike,
+  ResponseLike,
+} from './runtime.js';
 export type {
   BatchEvent,
   BatchEventResult,

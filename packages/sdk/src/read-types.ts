@@ -47,15 +47,15 @@ export type RangePreset =
  */
 export interface WindowQuery {
   /** A preset, instead of `from`/`to`. */
-  range?: RangePreset;
+  range?: RangePreset | undefined;
   /** ISO 8601 with a zone, a local date (`2026-11-01`) or date-time in `tz`, epoch ms, or a Date. */
-  from?: string | number | Date;
+  from?: string | number | Date | undefined;
   /** Exclusive end; default now. Same forms as `from`. */
-  to?: string | number | Date;
+  to?: string | number | Date | undefined;
   /** IANA time zone of day, week and month boundaries. Default `UTC`. */
-  tz?: string;
+  tz?: string | undefined;
   /** Only events carrying all these filters. */
-  filters?: Record<string, string>;
+  filters?: Record<string, string> | undefined;
 }
 
 /**
@@ -68,13 +68,13 @@ export interface WindowQuery {
  */
 export interface SeriesQuery extends WindowQuery {
   /** Bucket width; default `auto` (≤ 6 h minute, ≤ 4 days hour, ≤ 180 days day, else month). */
-  granularity?: Granularity | 'auto';
+  granularity?: Granularity | 'auto' | undefined;
   /** A filter key: one series per value (the `top` largest) plus one `other`. */
-  groupBy?: string;
+  groupBy?: string | undefined;
   /** How many groups with `groupBy`, 1–100. Default 10. */
-  top?: number;
+  top?: number | undefined;
   /** Also return `previousBuckets`, the previous period bucket by bucket. */
-  previous?: boolean;
+  previous?: boolean | undefined;
 }
 
 /**
@@ -89,7 +89,7 @@ export interface BreakdownQuery extends WindowQuery {
   /** The filter key to break down by. */
   by: string;
   /** How many values to list, 1–1,000. Default 50. */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 /**

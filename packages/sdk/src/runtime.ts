@@ -66,6 +66,23 @@ export interface FetchInit {
   signal?: AbortSignalLike | null;
 }
 
+/**
+ * A fetch function, as the `fetch` option takes it: `globalThis.fetch`, `window.fetch`, undici's
+ * or a wrapper of your own.
+ *
+ * @example
+ * ```ts
+ * const logged: FetchLike = (input, init) => {
+ *   console.log(init?.method, input);
+ *   return fetch(input, init as RequestInit);
+ * };
+ * ```
+ */
+// Checked as a method (bivariantly): the platform's fetch, typed with RequestInit, must fit.
+export type FetchLike = {
+  fetch(input: string, init?: FetchInit): Promise<ResponseLike>;
+}['fetch'];
+
 export interface AbortControllerLike {
   readonly signal: AbortSignalLike;
   abort(reason?: unknown): void;

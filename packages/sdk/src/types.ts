@@ -1,5 +1,5 @@
 import type { MeasurelyError } from './errors.js';
-import type { AbortSignalLike, FetchInit, ResponseLike } from './runtime.js';
+import type { AbortSignalLike, FetchLike } from './runtime.js';
 
 /**
  * Options of {@link createClient}.
@@ -17,48 +17,54 @@ export interface ClientOptions {
   /** An `ingest` key to send events, a `read` key for the read helpers (`mly_…`). */
   apiKey: string;
   /** The server's URL, with or without a trailing slash or a path prefix. Default `http://localhost:3000`. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Time allowed to each attempt, in milliseconds. Default 10,000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Retries after the first attempt (attempts = 1 + maxRetries). Default 6: with the default
    * backoff, 13 to 26 s of waits in all, enough to outlast a server restart. 0 disables retries.
    */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /**
    * Waits between attempts: retry n waits between half and all of
    * `min(maxDelayMs, initialDelayMs × 2^(n-1))`, at random. Defaults 500 and 10,000 ms.
    */
-  backoff?: { initialDelayMs?: number; maxDelayMs?: number };
+  backoff?: { initialDelayMs?: number | undefined; maxDelayMs?: number | undefined } | undefined;
   /**
    * The longest `Retry-After` the client waits for, in milliseconds (default 60,000). A server
    * asking for a longer wait (a monthly quota used up, say) fails the request at once instead.
    */
-  maxRetryAfterMs?: number;
-  /** Queue `capture()` calls and send them through the batch endpoint. Off by default. */
-  batch?: {
-    /**
-     * Send as soon as this many events wait. Default 100, at most 1,000; keep it at or below the
-     * server's `MEASURELY_MAX_BATCH_EVENTS`.
-     */
-    maxEvents?: number;
-    /** Send what waits after this long, in milliseconds. Default 1,000. */
-    flushIntervalMs?: number;
-    /** Refuse new events (`QUEUE_FULL`) past this many waiting. Default 10,000. */
-    maxQueuedEvents?: number;
-  };
+  maxRetryAfterMs?: number | undefined;
+  /**
+   * Queue `capture()` calls and send them through the batch endpoint. Off by default. A queued
+   * event without a timestamp is stamped with the time of its `capture()` (this device's clock).
+   */
+  batch?:
+    | {
+        /**
+         * Send as soon as this many events wait. Default 100, at most 1,000; keep it at or
+         * below the server's `MEASURELY_MAX_BATCH_EVENTS`.
+         */
+        maxEvents?: number | undefined;
+        /** Send what waits after this long, in milliseconds. Default 1,000. */
+        flushIntervalMs?: number | undefined;
+        /** Refuse new events (`QUEUE_FULL`) past this many waiting. Default 10,000. */
+        maxQueuedEvents?: number | undefined;
+      }
+    | undefined;
   /**
    * A fetch implementation, for runtimes without a global one or to observe requests. Default
    * `globalThis.fetch`. Any fetch fits (it is called with a URL string and a {@link FetchInit}).
    */
-  fetch?(input: string, init?: FetchInit): Promise<ResponseLike>;
+  fetch?: FetchLike | undefined;
   /**
    * Called with every `capture()` that fails, batched or sent alone, awaited or not — except
-   * those aborted by their own `signal` — with the events concerned. Its errors are ignored.
+   * those aborted by their own `signal` — with the events concerned, as they were captured
+   * (queued ones with their capture time as `timestamp`). Its errors are ignored.
    * Default: a `console.error` line when `batch` is on (a lost event never goes unnoticed),
    * nothing otherwise (each capture's promise tells).
    */
-  onError?: (error: MeasurelyError, events: readonly BatchEvent[]) => void;
+  onError?: ((error: MeasurelyError, events: readonly BatchEvent[]) => void) | undefined;
 }
 
 /**
@@ -73,9 +79,12 @@ export interface CaptureInput {
   /** Basic metrics take values > 0, dual ones ≠ 0, average ones any; up to 6 decimals. */
   value: number;
   /** Up to 10 `key: value` strings, trimmed and lower-cased by the server. */
-  filters?: Record<string, string>;
-  /** When it happened: an ISO 8601 string with a zone, epoch milliseconds or a Date. Default: now. */
-  timestamp?: string | number | Date;
+  filters?: Record<string, string> | undefined;
+  /**
+   * When it happened: an ISO 8601 string with a zone, epoch milliseconds or a Date. Default: the
+   * time of the `capture()` call with `batch` (this device's clock), the server's time without.
+   */
+  timestamp?: string | number | Date | undefined;
 }
 
 /**
@@ -101,12 +110,12 @@ export interface BatchEvent extends CaptureInput {
  */
 export interface SendOptions {
   /** Sent as `Idempotency-Key` on every attempt. Default: a random UUID per call. */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
   /**
    * Aborts the call, retries and waits included. `AbortSignal.timeout(ms)` bounds it in all
    * (it then rejects with `TIMEOUT`).
    */
-  signal?: AbortSignalLike;
+  signal?: AbortSignalLike | undefined;
 }
 
 /**
@@ -119,7 +128,7 @@ export interface SendOptions {
  */
 export interface RequestOptions {
   /** Aborts the call, retries and waits included. */
-  signal?: AbortSignalLike;
+  signal?: AbortSignalLike | undefined;
 }
 
 /**
@@ -135,9 +144,9 @@ export interface FlushOptions {
    * Give up after this many milliseconds: events still queued or in flight then fail with
    * `TIMEOUT` (their promises reject and `onError` hears of them) and the call resolves.
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** The same, when this signal fires (`ABORTED`, or `TIMEOUT` for `AbortSignal.timeout`). */
-  signal?: AbortSignalLike;
+  signal?: AbortSignalLike | undefined;
 }
 
 /**

@@ -1,8 +1,14 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BatchEvent, createClient, type MeasurelyError } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type BatchEvent,
+  type CaptureResult,
+  createClient,
+  type FetchLike,
+  type MeasurelyError,
+} from '../src/index.js';
 import { delay, rejection } from './helpers.js';
 import {
   DIALECTS,
@@ -13,6 +19,29 @@ import {
   startSilentServer,
   type Tenant,
 } from './server.js';
+
+/** Captures made while this device's clock reads `offsetMs` more than it should. */
+function withClockOffset<T>(offsetMs: number, capture: () => T): T {
+  const now = Date.now();
+  const clock = vi.spyOn(Date, 'now').mockImplementation(() => now + offsetMs);
+  try {
+    return capture();
+  } finally {
+    clock.mockRestore();
+  }
+}
+
+/** A fetch that keeps every request body, parsed. */
+function bodyRecorder(): { fetch: FetchLike; bodies: unknown[] } {
+  const bodies: unknown[] = [];
+  return {
+    bodies,
+    fetch: (input, init) => {
+      bodies.push(JSON.parse(String(init?.body)));
+      return fetch(input, init as RequestInit);
+    },
+  };
+}
 
 /** Collects what onError receives. */
 function errorLog() {
@@ -134,10 +163,150 @@ for (const dialect of DIALECTS) {
       expect(await rejection(bad)).toMatchObject({ kind: 'http', code: 'VALUE_NOT_POSITIVE' });
       expect(await rejection(unknown)).toMatchObject({ code: 'METRIC_UNKNOWN' });
       expect(errors.calls).toEqual([
-        { code: 'VALUE_NOT_POSITIVE', events: [{ metric: metric.name, value: 0 }] },
-        { code: 'METRIC_UNKNOWN', events: [{ metric: 'no-such-metric', value: 1 }] },
+        {
+          code: 'VALUE_NOT_POSITIVE',
+          events: [{ metric: metric.name, value: 0, timestamp: expect.any(Number) }],
+        },
+        {
+          code: 'METRIC_UNKNOWN',
+          events: [{ metric: 'no-such-metric', value: 1, timestamp: expect.any(Number) }],
+        },
       ]);
       expect(await server.totals(tenant, metric.id)).toEqual({ total: 4, eventCount: 1 });
+    });
+
+    it('a refusal in a batch has the status a capture sent alone gets, and the batch request id', async () => {
+      const metric = await server.createMetric(tenant);
+      const batched = createClient({
+        apiKey: tenant.ingestKey,
+        baseUrl: server.url,
+        batch: { maxEvents: 100, flushIntervalMs: 60_000 },
+        onError: () => undefined,
+      });
+      const alone = createClient({ apiKey: tenant.ingestKey, baseUrl: server.url });
+      const zero = rejection(batched.capture(metric.name, { value: 0 }));
+      const unknown = rejection(batched.capture('no-such-metric', { value: 1 }));
+      await batched.flush();
+      const inBatch = await zero;
+      const single = await rejection(alone.capture(metric.name, { value: 0 }));
+      for (const error of [inBatch, single]) {
+        expect(error).toMatchObject({
+          kind: 'http',
+          code: 'VALUE_NOT_POSITIVE',
+          status: 400,
+          retryable: false,
+        });
+        expect(error.message).toMatch(/^VALUE_NOT_POSITIVE: \S/);
+        expect(error.requestId).toMatch(/\S/);
+      }
+      // The batch answered 200 and sent no problem document for the event.
+      expect(inBatch.problem).toBeUndefined();
+      expect(await unknown).toMatchObject({
+        code: 'METRIC_UNKNOWN',
+        status: 401,
+        requestId: inBatch.requestId,
+      });
+    });
+
+    it('stamps a queued event with the time of its capture, not of its batch', async () => {
+      const metric = await server.createMetric(tenant);
+      const reader = createClient({ apiKey: tenant.readKey, baseUrl: server.url });
+      const client = createClient({
+        apiKey: tenant.ingestKey,
+        baseUrl: server.url,
+        batch: { maxEvents: 100, flushIntervalMs: 60_000 },
+      });
+      const now = Date.now();
+      // As if captured ten minutes ago and held back since (a server down, a queue behind).
+      const late = withClockOffset(-10 * 60_000, () => client.capture(metric.name, { value: 3 }));
+      const recent = client.capture(metric.name, { value: 4 });
+      await client.flush();
+      await expect(Promise.all([late, recent])).resolves.toHaveLength(2);
+      const sum = async (from: number, to: number) =>
+        (await reader.series(metric.name, { from, to })).summary.total.sum;
+      expect(await sum(now - 11 * 60_000, now - 9 * 60_000)).toBe(3);
+      expect(await sum(now - 60_000, now + 60_000)).toBe(4);
+    });
+
+    it('sends an event as it was captured, whatever the caller changes afterwards', async () => {
+      const metric = await server.createMetric(tenant);
+      const recorder = bodyRecorder();
+      const client = createClient({
+        apiKey: tenant.ingestKey,
+        baseUrl: server.url,
+        batch: { maxEvents: 100, flushIntervalMs: 60_000 },
+        fetch: recorder.fetch,
+      });
+      const filters: Record<string, string> = { plan: 'pro' };
+      const when = new Date(Date.now() - 60_000);
+      const capturedAt = when.toISOString();
+      const captured = client.capture(metric.name, { value: 1, filters, timestamp: when });
+      filters.plan = 'free';
+      filters.country = 'fr';
+      when.setTime(Date.now() - 3_600_000);
+      await client.flush();
+      await captured;
+      expect(recorder.bodies).toEqual([
+        {
+          events: [
+            { metric: metric.name, value: 1, filters: { plan: 'pro' }, timestamp: capturedAt },
+          ],
+        },
+      ]);
+    });
+
+    it("a clock off by more than the server takes: the event gets the server's time, not lost", async () => {
+      const metric = await server.createMetric(tenant);
+      const recorder = recordingFetch();
+      const errors = errorLog();
+      const client = createClient({
+        apiKey: tenant.ingestKey,
+        baseUrl: server.url,
+        batch: { maxEvents: 100, flushIntervalMs: 60_000 },
+        fetch: recorder.fetch,
+        onError: errors.onError,
+      });
+      const ahead = withClockOffset(60 * 60_000, () => client.capture(metric.name, { value: 1 }));
+      const behind = withClockOffset(-400 * 86_400_000, () =>
+        client.capture(metric.name, { value: 2 }),
+      );
+      const onTime: Promise<CaptureResult> = client.capture(metric.name, { value: 4 });
+      // A timestamp the caller chose is never replaced.
+      const chosen = client.capture(metric.name, { value: 8, timestamp: Date.now() + 3_600_000 });
+      await client.flush();
+      await expect(Promise.all([ahead, behind, onTime])).resolves.toEqual(
+        Array(3).fill({ ok: true, replayed: false }),
+      );
+      expect(await rejection(chosen)).toMatchObject({
+        code: 'TIMESTAMP_OUT_OF_RANGE',
+        status: 400,
+      });
+      expect(errors.calls.map((call) => call.code)).toEqual(['TIMESTAMP_OUT_OF_RANGE']);
+      // The refused ones went again, without a timestamp, in a second batch.
+      expect(recorder.statuses).toEqual([200, 200]);
+      expect(await server.totals(tenant, metric.id)).toEqual({ total: 7, eventCount: 3 });
+    });
+
+    it('the default onError line names the code once', async () => {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const client = createClient({
+          apiKey: tenant.ingestKey,
+          baseUrl: server.url,
+          batch: { maxEvents: 100, flushIntervalMs: 60_000 },
+        });
+        client.capture('no-such-metric', { value: 1 });
+        await client.flush();
+        await rejection(client.capture('no-such-metric', { value: Number.NaN }));
+        expect(logged.mock.calls).toEqual([
+          [expect.stringMatching(/^\[measurely\] 1 event\(s\) not recorded: METRIC_UNKNOWN: No /)],
+          [
+            '[measurely] 1 event(s) not recorded: INVALID_ARGUMENT: input.value must be a finite number.',
+          ],
+        ]);
+      } finally {
+        logged.mockRestore();
+      }
     });
 
     it('a batch refused whole rejects every event once; fire-and-forget never crashes', async () => {
@@ -159,8 +328,8 @@ for (const dialect of DIALECTS) {
         {
           code: 'API_KEY_INVALID',
           events: [
-            { metric: metric.name, value: 1 },
-            { metric: metric.name, value: 2 },
+            { metric: metric.name, value: 1, timestamp: expect.any(Number) },
+            { metric: metric.name, value: 2, timestamp: expect.any(Number) },
           ],
         },
       ]);
@@ -308,7 +477,10 @@ for (const dialect of DIALECTS) {
       );
       expect(byValue).toEqual([
         { code: 'VALUE_NOT_POSITIVE', events: [{ metric: metric.name, value: -1 }] },
-        { code: 'VALUE_NOT_POSITIVE', events: [{ metric: metric.name, value: 0 }] },
+        {
+          code: 'VALUE_NOT_POSITIVE',
+          events: [{ metric: metric.name, value: 0, timestamp: expect.any(Number) }],
+        },
       ]);
 
       const alone = errorLog();
@@ -387,6 +559,42 @@ describe(`a server that takes smaller batches than maxEvents [${DIALECTS[0]}]`, 
     await expect(
       client.captureBatch([1, 2].map((value) => ({ metric: metric.name, value }))),
     ).resolves.toMatchObject({ accepted: 2 });
+  });
+});
+
+describe(`a project whose monthly quota runs out in a batch [${DIALECTS[0]}]`, () => {
+  let server: LiveServer;
+  let tenant: Tenant;
+
+  beforeAll(async () => {
+    server = await startServer(DIALECTS[0] ?? 'sqlite', { MEASURELY_MONTHLY_EVENT_QUOTA: '1' });
+    tenant = await server.createTenant();
+  });
+  afterAll(() => server.close());
+
+  it('the refused event fails as a capture sent alone would: 429, retryable', async () => {
+    const metric = await server.createMetric(tenant);
+    const client = createClient({
+      apiKey: tenant.ingestKey,
+      baseUrl: server.url,
+      batch: { maxEvents: 2, flushIntervalMs: 60_000 },
+      onError: () => undefined,
+    });
+    const [first, second] = [1, 2].map((value) => client.capture(metric.name, { value }));
+    await expect(first).resolves.toEqual({ ok: true, replayed: false });
+    expect(await rejection(second ?? Promise.resolve())).toMatchObject({
+      kind: 'http',
+      code: 'QUOTA_EXCEEDED',
+      status: 429,
+      retryable: true,
+    });
+    const alone = await rejection(
+      createClient({ apiKey: tenant.ingestKey, baseUrl: server.url, maxRetries: 0 }).capture(
+        metric.name,
+        { value: 1 },
+      ),
+    );
+    expect(alone).toMatchObject({ code: 'QUOTA_EXCEEDED', status: 429, retryable: true });
   });
 });
 

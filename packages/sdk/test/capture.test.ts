@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import DefaultMeasurely, {
+  type BatchEvent,
+  type CaptureInput,
   createClient,
   Measurely,
   MeasurelyError,
@@ -34,7 +36,9 @@ for (const dialect of DIALECTS) {
         timestamp: new Date(Date.now() - 60_000),
       });
       await client.capture(metric.name, { value: 1, timestamp: Date.now() - 1000 });
-      expect(await server.totals(tenant, metric.id)).toEqual({ total: 43, eventCount: 4 });
+      // Known fields given as undefined are as good as absent.
+      await client.capture(metric.name, { value: 2, filters: undefined, timestamp: undefined });
+      expect(await server.totals(tenant, metric.id)).toEqual({ total: 45, eventCount: 5 });
     });
 
     it('sends one Idempotency-Key per call: a repeat with the same key is a replay', async () => {
@@ -137,6 +141,53 @@ for (const dialect of DIALECTS) {
       expect(() => createClient({ apiKey: 'k', onError: 'log' as unknown as () => void })).toThrow(
         /onError/,
       );
+    });
+
+    it('refuses an unknown field of an event (a typo) before sending anything', async () => {
+      const metric = await server.createMetric(tenant);
+      const recorder = recordingFetch();
+      const reported: string[] = [];
+      for (const batch of [undefined, { maxEvents: 1 }]) {
+        const client = createClient({
+          apiKey: tenant.ingestKey,
+          baseUrl: server.url,
+          fetch: recorder.fetch,
+          batch,
+          onError: (error) => reported.push(error.code),
+        });
+        const typo = await rejection(
+          client.capture(metric.name, { value: 1, vaule: 2 } as CaptureInput),
+        );
+        expect(typo).toMatchObject({ kind: 'client', code: 'INVALID_ARGUMENT', attempts: 1 });
+        expect(typo.message).toBe(
+          'input has an unknown field "vaule"; an event has value, filters, timestamp.',
+        );
+        const filter = await rejection(
+          client.capture(metric.name, { value: 1, filter: { plan: 'pro' } } as CaptureInput),
+        );
+        expect(filter.message).toContain('unknown field "filter"');
+        const inBatch = await rejection(
+          client.captureBatch([
+            { metric: metric.name, value: 1 },
+            { metric: metric.name, value: 1, filter: { plan: 'pro' } } as BatchEvent,
+          ]),
+        );
+        expect(inBatch).toMatchObject({ code: 'INVALID_ARGUMENT' });
+        expect(inBatch.message).toBe(
+          'events[1] has an unknown field "filter"; an event has value, filters, timestamp, metric.',
+        );
+      }
+      expect(recorder.urls).toEqual([]);
+      expect(reported).toEqual(Array(4).fill('INVALID_ARGUMENT'));
+
+      Measurely.init(tenant.ingestKey, { baseUrl: server.url });
+      const legacy = await Measurely.capture(metric.name, { value: 1, vaule: 2 } as CaptureInput);
+      expect(legacy).toEqual({
+        success: false,
+        message:
+          'INVALID_ARGUMENT: input has an unknown field "vaule"; an event has value, filters, timestamp.',
+      });
+      expect(await server.totals(tenant, metric.id)).toEqual({ total: 0, eventCount: 0 });
     });
 
     it('sends a batch in one request and reports each event', async () => {

@@ -22,11 +22,20 @@ const TSC = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', im
 const manifest = JSON.parse(readFileSync(path.join(SDK, 'package.json'), 'utf8')) as {
   engines: { node: string };
   files: string[];
-  exports: { '.': { types: string; import: string } };
+  exports: { '.': Record<string, string> };
 };
 
-/** Type-checks `source` as a consumer's own file, with `lib` and no ambient types. */
-async function typecheck(root: string, name: string, lib: string[], source: string) {
+/**
+ * Type-checks `source` as a consumer's own file, with `lib` and no ambient types; an ES module
+ * unless `type` says otherwise, with `compilerOptions` added to a strict configuration.
+ */
+async function typecheck(
+  root: string,
+  name: string,
+  lib: string[],
+  source: string,
+  { type = 'module', compilerOptions = {} }: { type?: string; compilerOptions?: object } = {},
+) {
   const dir = path.join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'main.ts'), source);
@@ -43,11 +52,12 @@ async function typecheck(root: string, name: string, lib: string[], source: stri
         skipLibCheck: false,
         noEmit: true,
         typeRoots: [],
+        ...compilerOptions,
       },
       files: ['main.ts'],
     }),
   );
-  writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type }));
   try {
     await run(process.execPath, [TSC, '-p', dir], { cwd: dir });
     return '';
@@ -96,9 +106,75 @@ describe('the published package', () => {
     }
     expect(manifest.exports['.']).toEqual({
       types: './dist/index.d.ts',
-      import: './dist/index.js',
+      default: './dist/index.js',
     });
   });
+
+  it('can be require()d from CommonJS (Node 20.19 or later)', async () => {
+    const script = path.join(root, 'consumer.cjs');
+    writeFileSync(
+      script,
+      `const sdk = require('@measurely/sdk');
+const client = sdk.createClient({ apiKey: 'mly_x' });
+console.log(typeof sdk.MeasurelyError, client.baseUrl, sdk.default === sdk.Measurely);
+`,
+    );
+    const { stdout, stderr } = await run(process.execPath, [script], { cwd: root });
+    expect(stdout.trim()).toBe('function http://localhost:3000 true');
+    expect(stderr).toBe('');
+  });
+
+  it('type-checks in a CommonJS project', async () => {
+    const errors = await typecheck(
+      root,
+      'commonjs',
+      ['ES2022'],
+      `import { createClient, MeasurelyError } from '@measurely/sdk';
+const client = createClient({ apiKey: 'mly_x' });
+export const checked: [string, boolean] = [client.baseUrl, new Error() instanceof MeasurelyError];
+`,
+      { type: 'commonjs' },
+    );
+    expect(errors).toBe('');
+  }, 60_000);
+
+  it('type-checks options given as undefined under exactOptionalPropertyTypes', async () => {
+    const errors = await typecheck(
+      root,
+      'exact',
+      ['ES2022'],
+      `import Measurely, { createClient } from '@measurely/sdk';
+
+declare const env: Record<string, string | undefined>;
+const client = createClient({
+  apiKey: env.MEASURELY_API_KEY ?? '',
+  baseUrl: env.MEASURELY_URL,
+  timeoutMs: undefined,
+  maxRetries: undefined,
+  backoff: { initialDelayMs: undefined, maxDelayMs: undefined },
+  maxRetryAfterMs: undefined,
+  batch: env.BATCH === undefined ? undefined : { maxEvents: undefined, flushIntervalMs: 1000 },
+  fetch: undefined,
+  onError: undefined,
+});
+await client.capture(
+  'signups',
+  { value: 1, filters: undefined, timestamp: undefined },
+  { idempotencyKey: undefined, signal: undefined },
+);
+await client.captureBatch([{ metric: 'signups', value: 1, timestamp: undefined }]);
+await client.flush({ timeoutMs: undefined, signal: undefined });
+await client.series('signups', { range: 'today', tz: env.TZ, granularity: undefined, top: undefined });
+await client.breakdown('signups', { by: 'plan', range: undefined, limit: undefined });
+await client.metrics({ tz: env.TZ, signal: undefined });
+await client.identify({ signal: undefined });
+Measurely.init('mly_x', { baseUrl: env.MEASURELY_URL, timeoutMs: undefined });
+await Measurely.capture('signups', { value: 1, filters: undefined });
+`,
+      { compilerOptions: { exactOptionalPropertyTypes: true } },
+    );
+    expect(errors).toBe('');
+  }, 60_000);
 
   it('asks for Node 20 or later', () => {
     expect(manifest.engines.node).toBe('>=20');
