@@ -16,6 +16,7 @@ import { ingestRoutes } from './modules/ingest/ingest.routes.js';
 import { createIngestService } from './modules/ingest/ingest.service.js';
 import { attachIngestWire } from './modules/ingest/ingest.wire.js';
 import { corsHeadersFor, isIngestionUrl } from './modules/ingest/ingest-http.js';
+import { invitationsRoutes } from './modules/invitations/invitations.routes.js';
 import { keyIdentityRoutes } from './modules/keys/key-identity.routes.js';
 import { keysRoutes } from './modules/keys/keys.routes.js';
 import { liveRoutes } from './modules/live/live.routes.js';
@@ -222,6 +223,7 @@ async function assembleRoutes(
     await api.register(cookie);
     await api.register(accountsRoutes, deps);
     await api.register(projectsRoutes, deps);
+    await api.register(invitationsRoutes, deps);
     await api.register(keysRoutes, deps);
     await api.register(keyIdentityRoutes, deps);
     await api.register(metricsRoutes, deps);

@@ -5,6 +5,8 @@ import { type InvalidationBus, MemoryInvalidationBus } from './lib/invalidation-
 import { createAccountsRepo } from './modules/accounts/accounts.repo.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
 import { rollupFolder } from './modules/ingest/rollup-fold.js';
+import { createInvitationsRepo } from './modules/invitations/invitations.repo.js';
+import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { createKeysRepo } from './modules/keys/keys.repo.js';
 import { createKeysService } from './modules/keys/keys.service.js';
 import { createMetricsRepo } from './modules/metrics/metrics.repo.js';
@@ -55,7 +57,14 @@ export function createServices({ storage, config, clock, attempts, bus: givenBus
     clock,
     config,
   });
-  return { accounts, projects, keys, metrics, query };
+  const invitations = createInvitationsService({
+    repo: createInvitationsRepo(db),
+    authorize,
+    projects,
+    accounts,
+    clock,
+  });
+  return { accounts, projects, keys, metrics, query, invitations };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -35,6 +35,19 @@ export interface PasswordResetsTable {
   expiresAt: Millis;
 }
 
+export interface InvitationsTable {
+  id: string;
+  projectId: string;
+  /** Normalised (trimmed, lower-case). */
+  email: string;
+  role: Role;
+  /** SHA-256 of the token in the invitation link. */
+  tokenHash: string;
+  invitedBy: string | null;
+  createdAt: Millis;
+  expiresAt: Millis;
+}
+
 export interface ProjectsTable {
   id: string;
   name: string;
@@ -170,6 +183,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   passwordResets: PasswordResetsTable;
+  invitations: InvitationsTable;
   projects: ProjectsTable;
   projectMembers: ProjectMembersTable;
   projectUsage: ProjectUsageTable;

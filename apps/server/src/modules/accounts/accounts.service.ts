@@ -99,12 +99,19 @@ export function createAccountsService(deps: {
       return toUser(row);
     },
 
-    /** Self-service sign-up from the web: throttled per IP, and closable by configuration. */
-    async signUp(input: SignUpBody, ip: string): Promise<SignedIn> {
+    /**
+     * Self-service sign-up from the web: throttled per IP, and closable by configuration — but
+     * for someone `invited` to a project (the invitation checked the address).
+     */
+    async signUp(
+      input: SignUpBody,
+      ip: string,
+      options: { invited?: boolean } = {},
+    ): Promise<SignedIn> {
       const ipKey = `login:ip:${ip}`;
       await throttle(ipKey, login.maxAttemptsPerIp);
       await attempts.increment(ipKey, login.windowMs);
-      if (!config.allowSignup && (await service.hasUsers())) {
+      if (!config.allowSignup && options.invited !== true && (await service.hasUsers())) {
         throw new AppError(
           'SIGNUP_DISABLED',
           'Ask an administrator of this instance for an account.',
@@ -248,6 +255,12 @@ export function createAccountsService(deps: {
         clock.now(),
         currentSessionToken === undefined ? undefined : sha256Hex(currentSessionToken),
       );
+    },
+
+    /** The account of an address, or undefined: for callers that must not throw on none. */
+    async findUserByEmail(email: string): Promise<User | undefined> {
+      const row = await repo.findUserByEmail(normaliseEmail(email));
+      return row === undefined ? undefined : toUser(row);
     },
 
     async getUserByEmail(email: string): Promise<User> {

@@ -274,6 +274,19 @@ export function createProjectsService(deps: {
       return toMember(member);
     },
 
+    /**
+     * Adds the user who accepted an invitation (the invitations service checked it): false when
+     * they were a member already (their role stays).
+     */
+    async addInvitedMember(projectId: string, userId: string, role: Role): Promise<boolean> {
+      return repo.insertMember(projectId, userId, role, clock.now());
+    },
+
+    /** A user's role in a project, or undefined: for a caller that has authorised itself. */
+    roleOf(projectId: string, userId: string): Promise<Role | undefined> {
+      return repo.findRole(projectId, userId);
+    },
+
     async changeRole(actor: Actor, projectId: string, userId: string, role: Role): Promise<Member> {
       await changeMember(actor, projectId, userId, role);
       const member = (await repo.listMembers(projectId)).find((m) => m.userId === userId);

@@ -69,6 +69,10 @@ const ROUTES: Record<string, string[]> = {
   [P]: ['get', 'patch', 'delete'],
   [`${P}/members`]: ['get', 'post'],
   [`${P}/members/{userId}`]: ['patch', 'delete'],
+  [`${P}/invitations`]: ['get', 'post'],
+  [`${P}/invitations/{invitationId}`]: ['delete'],
+  '/api/invitations/lookup': ['post'],
+  '/api/invitations/accept': ['post'],
   [`${P}/keys`]: ['get', 'post'],
   [`${P}/keys/{keyId}`]: ['patch', 'delete'],
   [`${P}/keys/{keyId}/rotate`]: ['post'],
@@ -103,6 +107,9 @@ const BODIES: Array<[path: string, method: string, required: string[] | undefine
   [P, 'patch', []],
   [`${P}/members`, 'post', ['email', 'role']],
   [`${P}/members/{userId}`, 'patch', ['role']],
+  [`${P}/invitations`, 'post', ['email', 'role']],
+  ['/api/invitations/lookup', 'post', ['token']],
+  ['/api/invitations/accept', 'post', ['token']],
   [`${P}/keys`, 'post', ['name', 'scope']],
   [`${P}/keys/{keyId}`, 'patch', []],
   [`${P}/metrics`, 'post', ['name', 'type']],
@@ -113,7 +120,11 @@ const BODIES: Array<[path: string, method: string, required: string[] | undefine
 ];
 
 /** Operations that answer more than one success status; every other one answers one. */
-const SUCCESSES: Record<string, string[]> = { 'post /track': ['202', '204'] };
+const SUCCESSES: Record<string, string[]> = {
+  'post /track': ['202', '204'],
+  // Joined as the account signed in, or with the account the invitation created.
+  'post /api/invitations/accept': ['200', '201'],
+};
 
 /** The security each family of routes really accepts. */
 const SECURITY: Array<[operations: RegExp, security: Array<Record<string, string[]>> | null]> = [
@@ -123,6 +134,8 @@ const SECURITY: Array<[operations: RegExp, security: Array<Record<string, string
     [{ session: [] }, { readKey: [] }],
   ],
   [/^post \/api\/auth\/(signup|login|forgot|reset)$/, []],
+  [/^post \/api\/invitations\/lookup$/, []],
+  [/^post \/api\/invitations\/accept$/, [{ session: [] }, {}]],
   [/^get \/(healthz|readyz|api\/units)$/, []],
   // The tracker's key is in the body, and any site may load the script.
   [/^(get \/track\.js|post \/track)$/, []],

@@ -7,6 +7,7 @@ import * as websiteTracker from './2026-11-28-05-website-tracker.js';
 import * as eventBlocks from './2026-11-28-06-event-blocks.js';
 import * as eventBlocksRowid from './2026-11-29-01-event-blocks-rowid.js';
 import * as rollupFold from './2026-11-29-02-rollup-fold.js';
+import * as invitations from './2026-11-29-03-invitations.js';
 
 /** Every migration, in order. Names are date-prefixed; a shipped migration is never edited. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-06-event-blocks': eventBlocks,
   '2026-11-29-01-event-blocks-rowid': eventBlocksRowid,
   '2026-11-29-02-rollup-fold': rollupFold,
+  '2026-11-29-03-invitations': invitations,
 };
 
 export const migrationProvider: MigrationProvider = {
