@@ -137,6 +137,14 @@ describe('parseInstant', () => {
       Date.parse('2026-01-01T00:00:00Z'),
     );
     expect(parseInstant('0', 'UTC', 'from')).toBe(0);
+    // Eight digits that are not a plausible YYYYMMDD stay milliseconds.
+    expect(parseInstant('20261399', 'UTC', 'from')).toBe(20_261_399);
+  });
+
+  it('refuses a date without dashes, which would read as milliseconds into 1970', () => {
+    const error = errorOf(() => parseInstant('20261101', 'UTC', 'from'));
+    expect(error.code).toBe('RANGE_INVALID');
+    expect(error.detail).toContain('write it 2026-11-01');
   });
 
   it('refuses other formats with RANGE_INVALID naming the field', () => {

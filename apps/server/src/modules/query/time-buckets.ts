@@ -374,6 +374,9 @@ const EPOCH_MILLISECONDS = /^\d{1,16}$/;
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):(\d{2}))?)?$/;
 
+/** YYYYMMDD of a year from 1900 to 2199: a date, never meant as milliseconds since 1970. */
+const BASIC_DATE = /^(19|20|21)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/;
+
 /**
  * Parses a `from` or `to` query parameter to epoch milliseconds. Accepted: a date-time with a
  * zone (`2026-03-01T09:30:00Z`, `…+05:30`), a date (`2026-03-01`, local midnight in `tz`), a
@@ -386,6 +389,13 @@ export function parseInstant(text: string, tz: string, field: 'from' | 'to'): nu
   const zone = zoneOf(tz);
   let instant: number;
   const parts = DATE_TIME.exec(text);
+  if (BASIC_DATE.test(text)) {
+    // 20261101 as epoch milliseconds is 5 hours into 1970: surely ISO 8601's basic form.
+    throw new AppError(
+      'RANGE_INVALID',
+      `${field} ${text} reads as a date without dashes: write it ${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}, or give epoch milliseconds of 10 digits or more`,
+    );
+  }
   if (EPOCH_MILLISECONDS.test(text)) {
     instant = Number(text);
   } else if (parts !== null) {
