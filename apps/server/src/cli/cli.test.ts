@@ -586,9 +586,9 @@ for (const dialect of DIALECTS) {
       expect(failure(await create('Orders'), 1).code).toBe('METRIC_NAME_TAKEN');
     });
 
-    it('fails with VALIDATION_FAILED for a bad --type', async () => {
+    it('exits 2 with the choices and the usage for a bad fixed-choice option, creating nothing', async () => {
       const project = await createProject();
-      const result = await cli([
+      const metric = (...extra: string[]) => [
         'metric',
         'create',
         '--project',
@@ -596,11 +596,38 @@ for (const dialect of DIALECTS) {
         '--name',
         'weird',
         '--type',
-        'histogram',
-        '--json',
-      ]);
-      expect(failure(result, 1).code).toBe('VALIDATION_FAILED');
-      const list = await cli([
+        'basic',
+        ...extra,
+      ];
+      for (const [argv, message, usage] of [
+        [
+          metric('--type', 'histogram'),
+          '--type must be one of basic, dual, average (got "histogram")',
+          'metric create',
+        ],
+        [metric('--unit', 'bogusunit'), '--unit must be a preset (usd, eur, gbp,', 'metric create'],
+        [
+          metric('--positive-name', 'won'),
+          '--positive-name is for --type dual only',
+          'metric create',
+        ],
+        [
+          ['member', 'add', '--project', project.id, '--email', adminEmail, '--role', 'king'],
+          '--role must be one of owner, admin, developer, guest (got "king")',
+          'member add',
+        ],
+        [
+          ['key', 'create', '--project', project.id, '--name', 'k', '--scope', 'admin'],
+          '--scope must be one of ingest, read, public (got "admin")',
+          'key create',
+        ],
+      ] as const) {
+        const error = failure(await cli([...argv, '--json']), 2);
+        expect(error.code, argv.join(' ')).toBe('USAGE');
+        expect(error.message).toContain(message);
+        expect(error.message).toContain(`\nUsage: measurely ${usage} `);
+      }
+      const show = await cli([
         'metric',
         'show',
         '--project',
@@ -609,7 +636,49 @@ for (const dialect of DIALECTS) {
         'weird',
         '--json',
       ]);
-      expect(failure(list, 1).code).toBe('METRIC_NOT_FOUND');
+      expect(failure(show, 1).code).toBe('METRIC_NOT_FOUND');
+      const keys = parsed(await cli(['key', 'list', '--project', project.id, '--json']));
+      expect(keys.keys).toHaveLength(1);
+    });
+
+    it('says in words what is wrong with a metric name, exit 2 for its form and 1 for a service rule', async () => {
+      const project = await createProject();
+      const create = (name: string) =>
+        cli(['metric', 'create', '--project', project.id, '--name', name, '--type', 'basic']);
+      const slash = await create('a/b');
+      expect(slash.code).toBe(2);
+      expect(slash.stderr).toMatch(
+        /^measurely: USAGE: --name cannot contain "\/": a metric's name is part of URLs such as \/event\/v1\/NAME \(got "a\/b"\)\nUsage: measurely metric create /,
+      );
+      expect((await create('tab\there')).stderr).toContain(
+        '--name cannot contain control characters',
+      );
+      expect((await create('x'.repeat(51))).stderr).toContain(
+        '--name takes at most 50 characters (got 51)',
+      );
+      const reserved = await create('batch');
+      expect(reserved.code).toBe(1);
+      expect(reserved.stderr).toMatch(/^measurely: VALIDATION_FAILED: .*"batch" is reserved\n$/);
+    });
+
+    it('exits 2 for a series without --range or --from, or with a bad granularity or preset', async () => {
+      const project = await createProject();
+      const series = ['metric', 'series', '--project', project.id, '--metric', 'nothing'];
+      for (const [extra, message] of [
+        [[], 'give either --from (with an optional --to) or --range'],
+        [['--range', 'today', '--from', '2026-01-01'], 'give either --from'],
+        [['--range', 'today', '--to', '2026-01-01'], '--to goes with --from, not with --range'],
+        [['--range', 'tomorrow'], '--range must be one of today, yesterday, last_7_days'],
+        [
+          ['--range', 'today', '--granularity', 'fortnight'],
+          '--granularity must be one of auto, minute, hour, day, week, month (got "fortnight")',
+        ],
+      ] as const) {
+        const error = failure(await cli([...series, ...extra, '--json']), 2);
+        expect(error.code, extra.join(' ')).toBe('USAGE');
+        expect(error.message).toContain(message);
+        expect(error.message).toContain('\nUsage: measurely metric series ');
+      }
     });
 
     it('exits 2 on a missing required flag, naming it', async () => {
@@ -635,7 +704,7 @@ for (const dialect of DIALECTS) {
       expect(error.message).toContain('project explode');
     });
 
-    it('prints errors as a plain message without --json', async () => {
+    it('prints errors as `measurely: CODE: message` without --json', async () => {
       const result = await cli([
         'project',
         'create',
@@ -646,7 +715,10 @@ for (const dialect of DIALECTS) {
       ]);
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toBe('measurely: No account for ghost@example.com.\n');
+      expect(result.stderr).toBe('measurely: USER_NOT_FOUND: No account for ghost@example.com.\n');
+      const usage = await cli(['project', 'create', '--name', 'No owner']);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toMatch(/^measurely: USAGE: --owner is required\nUsage: /);
     });
   });
 }
@@ -715,5 +787,17 @@ describe('cli serve (a real process, SQLite)', () => {
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as { msg?: string; signal?: string });
     expect(logs.some((log) => log.msg === 'shutting down' && log.signal === 'SIGTERM')).toBe(true);
+  });
+});
+
+describe('cli --help', () => {
+  it('lists every environment variable with a meaningful default', async () => {
+    const result = await runWith('sqlite:unused.db', os.tmpdir(), ['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/\(default \)/);
+    expect(result.stdout).toContain('  MEASURELY_PUBLIC_URL (default http://HOST:PORT)\n');
+    expect(result.stdout).toContain('  REDIS_URL (default none)\n');
+    expect(result.stdout).toContain('  PORT (default 3000)\n');
+    expect(result.stdout).toContain('  MEASURELY_URL (default http://localhost:3000)\n');
   });
 });

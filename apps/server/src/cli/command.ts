@@ -78,6 +78,28 @@ export function optionalString(values: Values, name: string): string | undefined
   return typeof value === 'string' ? value : undefined;
 }
 
+/** An option that takes one of a fixed list of values; anything else is a usage error. */
+export function optionalChoice<T extends string>(
+  values: Values,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const value = optionalString(values, name);
+  if (value === undefined || (choices as readonly string[]).includes(value)) {
+    return value as T | undefined;
+  }
+  throw new UsageError(`--${name} must be one of ${choices.join(', ')} (got "${value}")`);
+}
+
+export function requireChoice<T extends string>(
+  values: Values,
+  name: string,
+  choices: readonly T[],
+): T {
+  requireString(values, name);
+  return optionalChoice(values, name, choices) as T;
+}
+
 /**
  * A table as lines of text: the header, then a line per row, columns two spaces apart. Columns
  * are left-aligned, or, with `numbers`, every column after the first right-aligned.

@@ -45,10 +45,19 @@ export const COMMANDS: readonly Command[] = [
 
 export { EXIT };
 
+/**
+ * `(default X)`; an empty default is `none`, or what the help says stands for it
+ * (MEASURELY_PUBLIC_URL: `http://HOST:PORT`).
+ */
+function envLine(name: string, variable: { default: string; help: string }): string {
+  const given = variable.default || /\(default ([^)]+)\)/.exec(variable.help)?.[1] || 'none';
+  return `  ${name} (default ${given})`;
+}
+
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  const env = Object.entries(ENV_VARS).map(([name, v]) => `  ${name} (default ${v.default})`);
+  const env = Object.entries(ENV_VARS).map(([name, v]) => envLine(name, v));
   return [
     'Usage: measurely <command> [options] [--json]',
     '',
@@ -59,7 +68,7 @@ function helpText(): string {
     'Environment:',
     ...env,
     'Environment of push, import and export (they talk to a running server, not DATABASE_URL):',
-    ...Object.entries(REMOTE_ENV).map(([name, v]) => `  ${name} (default ${v.default})`),
+    ...Object.entries(REMOTE_ENV).map(([name, v]) => envLine(name, v)),
     '',
   ].join('\n');
 }
@@ -124,7 +133,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(
       json
         ? `${JSON.stringify({ error: { code: errorCode, message } })}\n`
-        : `measurely: ${message}\n`,
+        : `measurely: ${errorCode}: ${message}\n`,
     );
     return code;
   };

@@ -317,12 +317,20 @@ for (const dialect of DIALECTS) {
           code: 'VALUE_NOT_POSITIVE',
           message: 'A basic metric takes values greater than zero.',
         });
+        const human = await cli(['push', name, '0']);
+        expect(human.code).toBe(1);
+        expect(human.stdout).toBe('');
+        expect(human.stderr).toBe(
+          'measurely: VALUE_NOT_POSITIVE: A basic metric takes values greater than zero.\n',
+        );
         const unknown = await cli(['push', 'no-such-metric', '1', '--json']);
         expect(unknown.code).toBe(1);
         expect(JSON.parse(unknown.stderr).error.code).toBe('METRIC_UNKNOWN');
         const old = await cli(['push', name, '1', '--timestamp', iso(400 * DAY)]);
         expect(old.code).toBe(1);
-        expect(old.stderr).toMatch(/^measurely: "timestamp" must lie between/);
+        expect(old.stderr).toMatch(
+          /^measurely: TIMESTAMP_OUT_OF_RANGE: "timestamp" must lie between/,
+        );
         const wrongKey = await cli(['push', name, '1', '--json'], { key: readKey });
         expect(JSON.parse(wrongKey.stderr).error.code).toBe('KEY_SCOPE_FORBIDDEN');
         expect(await sumOf(name)).toEqual({ sum: '0', count: 0 });
@@ -364,7 +372,7 @@ for (const dialect of DIALECTS) {
         expect(afterDashes.code).toBe(2);
         expect(afterDashes.stdout).toBe('');
         expect(afterDashes.stderr).toMatch(
-          /^measurely: unexpected argument "--json" \(everything after -- is an argument: put options before --\)/,
+          /^measurely: USAGE: unexpected argument "--json" \(everything after -- is an argument: put options before --\)/,
         );
         const noKey = await cli(['push', name, '1', '--json'], { key: null });
         expect(noKey.code).toBe(78);
@@ -385,6 +393,8 @@ for (const dialect of DIALECTS) {
         const error = JSON.parse(result.stderr).error;
         expect(error.code).toBe('NETWORK_ERROR');
         expect(error.message).toContain('http://127.0.0.1:9');
+        const human = await cli(['push', 'x', '1'], { url: 'http://127.0.0.1:9' });
+        expect(human.stderr).toMatch(/^measurely: NETWORK_ERROR: http:\/\/127\.0\.0\.1:9: /);
       });
     });
 
@@ -446,7 +456,7 @@ for (const dialect of DIALECTS) {
           `orders.csv was already imported (8 rows, 5 of them rejected, listed in ${rejects}; state in ${csv}.measurely-import): nothing sent. Delete the state file to import it again.\n`,
         );
         expect(again.stderr).toBe(
-          `measurely: 5 rows were rejected, 5 of them reported by an earlier run (in ${rejects}) (see the summary for their line numbers and codes)\n`,
+          `measurely: ROWS_REJECTED: 5 rows were rejected, 5 of them reported by an earlier run (in ${rejects}) (see the summary for their line numbers and codes)\n`,
         );
         expect(await sumOf(name)).toEqual({ sum: '13.750001', count: 3 });
       });
@@ -471,7 +481,7 @@ for (const dialect of DIALECTS) {
         expect(out[21]).toMatch(/^ {2}line 41: VALUE_NOT_POSITIVE/);
         expect(out[22]).toBe('  … and 5 more: rerun with --rejects FILE to list them all.');
         expect(result.stderr).toBe(
-          'measurely: 25 rows were rejected (see the summary for their line numbers and codes)\n',
+          'measurely: ROWS_REJECTED: 25 rows were rejected (see the summary for their line numbers and codes)\n',
         );
       });
 
@@ -715,6 +725,31 @@ for (const dialect of DIALECTS) {
         ).toBe(0);
         // A fresh state starts over: the whole changed file is imported again.
         expect(await sumOf(name)).toEqual({ sum: '5', count: 3 });
+      });
+
+      it('stops at the first batch when the metric does not exist, and the corrected rerun imports', async () => {
+        const name = await metric();
+        const lines = ['timestamp,value'];
+        for (let i = 0; i < 5000; i++) lines.push(`${now - (i % 100) * 60_000},1`);
+        const csv = file('misspelt.csv', `${lines.join('\n')}\n`);
+        const args = ['import', csv, '--batch-size', '100', '--parallel', '2', '--quiet'];
+        const misspelt = await cli([...args, '--metric', `${name}-typo`, '--json']);
+        expect(misspelt.code).toBe(1);
+        expect(JSON.parse(misspelt.stderr).error).toEqual({
+          code: 'METRIC_UNKNOWN',
+          message: `no metric "${name}-typo" in the API key's project: every row of the batch from line 2 was refused, so the import stopped with nothing stored. Check --metric, or create the metric (measurely metric create), then run the command again`,
+        });
+        const summary = JSON.parse(misspelt.stdout);
+        expect(summary).toMatchObject({ rows: 0, accepted: 0, rejected: 0, complete: false });
+        expect(summary.batches).toBeLessThanOrEqual(2);
+        expect(fs.existsSync(`${csv}.measurely-import`)).toBe(false);
+        const human = await cli([...args, '--metric', `${name}-typo`]);
+        expect(human.stderr).toMatch(/^measurely: METRIC_UNKNOWN: no metric "/);
+
+        const corrected = await cli([...args, '--metric', name, '--json']);
+        expect(corrected.code, corrected.stderr).toBe(0);
+        expect(JSON.parse(corrected.stdout)).toMatchObject({ rows: 5000, accepted: 5000 });
+        expect(await sumOf(name)).toEqual({ sum: '5000', count: 5000 });
       });
 
       describe('in a real process', () => {
@@ -1085,8 +1120,14 @@ for (const dialect of DIALECTS) {
         let proxy: FaultProxy;
         let fault: (request: ProxiedRequest) => ProxyAction = () => ({ kind: 'forward' });
         let exportRequests = 0;
+        let keyFault: (request: ProxiedRequest) => ProxyAction = () => ({ kind: 'forward' });
+        let keyRequests = 0;
         beforeAll(async () => {
           proxy = await startFaultProxy(baseUrl, (request) => {
+            if (request.path === '/api/key') {
+              keyRequests += 1;
+              return keyFault(request);
+            }
             if (!request.path.includes('/events?')) return { kind: 'forward' };
             exportRequests += 1;
             return fault(request);
@@ -1119,6 +1160,33 @@ for (const dialect of DIALECTS) {
           expect(exportRequests).toBe(2);
           expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1000);
           expect(JSON.parse(result.stdout).events).toBe(3000);
+        });
+
+        it("retries the lookup of the key's project as the export itself, saying so", async () => {
+          keyRequests = 0;
+          keyFault = () => (keyRequests <= 3 ? busy('1') : { kind: 'forward' });
+          const output = path.join(dir, 'export-key-busy.csv');
+          const result = await cli(
+            ['export', '--metric', source, ...window(), '--output', output],
+            { key: readKey, url: proxy.url },
+          );
+          expect(result.code, result.stderr).toBe(0);
+          expect(keyRequests).toBe(4);
+          expect(result.stderr.match(/^measurely: OVERLOADED: retrying in \d+ s$/gm)).toHaveLength(
+            3,
+          );
+          expect(fs.readFileSync(output, 'utf8').split('\r\n')).toHaveLength(3002);
+
+          keyRequests = 0;
+          keyFault = () => busy('120');
+          const tooBusy = await cli(['export', '--metric', source, ...window(), '--json'], {
+            key: readKey,
+            url: proxy.url,
+          });
+          expect(tooBusy.code).toBe(1);
+          expect(JSON.parse(tooBusy.stderr).error.code).toBe('OVERLOADED');
+          expect(keyRequests).toBe(1);
+          keyFault = () => ({ kind: 'forward' });
         });
 
         it('gives up at once when the server asks to wait more than a minute', async () => {

@@ -28,6 +28,7 @@ import {
   pause,
   type RetryPolicy,
   retryDelay,
+  retrying,
 } from '../remote/retry.js';
 
 const LF = 0x0a;
@@ -59,11 +60,24 @@ function formatOf(given: string | undefined, output: string | undefined): 'csv' 
   return extension === '.ndjson' || extension === '.jsonl' ? 'ndjson' : 'csv';
 }
 
-async function projectOf(remote: Remote, given: string | undefined): Promise<string> {
-  if (given !== undefined) return given;
+/** The key's own project (`GET /api/key`), retried as the export itself is. */
+async function projectOf(
+  remote: Remote,
+  timeoutMs: number,
+  stop: AbortSignal,
+  say: ((text: string) => void) | undefined,
+): Promise<string> {
+  const client = remoteClient(remote, { timeoutMs, maxRetries: 0 });
   try {
-    return (await remoteClient(remote, { maxRetries: 2 }).identify()).projectId;
+    const identity = await retrying(
+      (signal) => client.identify({ signal }),
+      EXPORT_RETRY,
+      stop,
+      say,
+    );
+    return identity.projectId;
   } catch (error) {
+    if (stop.aborted) throw interrupted('; nothing was downloaded');
     const failure = remoteFailure(error, remote);
     if (failure.code === 'ROUTE_NOT_FOUND') {
       throw new UsageError('this server cannot tell the project of an API key: pass --project ID');
@@ -278,8 +292,6 @@ export const exportEvents: Command = {
     if (output !== undefined) await checkOutput(output);
 
     const remote = resolveRemote(io.env, values);
-    const projectId = await projectOf(remote, optionalString(values, 'project'));
-    const url = `${remote.baseUrl}/api/projects/${encodeURIComponent(projectId)}/metrics/${encodeURIComponent(metric)}/events?${params}`;
     const json = values.json === true;
     const tty = (io.stderr as NodeJS.WritableStream & { isTTY?: boolean }).isTTY === true;
     const say = json && !tty ? undefined : (text: string) => io.stderr.write(text);
@@ -291,6 +303,10 @@ export const exportEvents: Command = {
     const partial = output === undefined ? undefined : `${output}.partial`;
     const counter = new LineCounter();
     try {
+      const projectId =
+        optionalString(values, 'project') ??
+        (await projectOf(remote, timeoutSeconds * 1000, stop, say));
+      const url = `${remote.baseUrl}/api/projects/${encodeURIComponent(projectId)}/metrics/${encodeURIComponent(metric)}/events?${params}`;
       const download = await openDownload(url, remote, timeoutSeconds * 1000, stop, say);
       counter.onChunk = download.idle;
       try {

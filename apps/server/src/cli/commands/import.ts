@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { MeasurelyError } from '@measurely/sdk';
+import { type MeasurelyClient, MeasurelyError } from '@measurely/sdk';
 import {
   type Command,
   CommandFailed,
@@ -11,7 +11,12 @@ import {
 } from '../command.js';
 import { ImportFileError, type ImportFormat } from '../remote/import-rows.js';
 import { StateMismatchError } from '../remote/import-state.js';
-import { type ImportResult, keyFingerprint, runImport } from '../remote/importer.js';
+import {
+  type ImportResult,
+  keyFingerprint,
+  MetricUnknownError,
+  runImport,
+} from '../remote/importer.js';
 import { watchInterruptions } from '../remote/interruption.js';
 import { Progress, progressMode } from '../remote/progress.js';
 import { RecordTooLongError } from '../remote/record-reader.js';
@@ -23,6 +28,7 @@ import {
   remoteFailure,
   resolveRemote,
 } from '../remote/remote-client.js';
+import { DEFAULT_RETRY, retrying } from '../remote/retry.js';
 
 /** The server's largest batch (MEASURELY_MAX_BATCH_EVENTS, 1,000 by default). */
 const MAX_BATCH_SIZE = 1000;
@@ -56,11 +62,24 @@ function formatOf(values: Values, file: string): ImportFormat {
 }
 
 /** Which project the key writes to, so a state file is never resumed against another one. */
-async function importTarget(remote: Remote): Promise<string> {
+async function importTarget(
+  remote: Remote,
+  client: MeasurelyClient,
+  stop: AbortSignal,
+  say: ((text: string) => void) | undefined,
+): Promise<string> {
   try {
-    const identity = await remoteClient(remote, { maxRetries: 2 }).identify();
+    const identity = await retrying(
+      (signal) => client.identify({ signal }),
+      DEFAULT_RETRY,
+      stop,
+      say,
+    );
     return `project:${identity.projectId}`;
   } catch (error) {
+    if (stop.aborted) {
+      throw new CommandFailed('INTERRUPTED', 'interrupted; nothing was sent', EXIT.interrupted);
+    }
     // A server from before GET /api/key: the key itself stands for its project.
     if (error instanceof MeasurelyError && error.code === 'ROUTE_NOT_FOUND') {
       return keyFingerprint(remote.apiKey);
@@ -113,6 +132,15 @@ function humanSummary(result: ImportResult, rejectsFile: string | undefined): st
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+function metricUnknownMessage(failure: MetricUnknownError, result: ImportResult): string {
+  const refused = `${failure.message}: every row of the batch from line ${integer.format(failure.line)} was refused, so the import stopped`;
+  if (!result.stateSaved) {
+    const names = result.format === 'csv' ? '--metric' : `--metric and the lines' "metric"`;
+    return `${refused} with nothing stored. Check ${names}, or create the metric (measurely metric create), then run the command again`;
+  }
+  return `${refused} (state saved in ${result.stateFile}). Create the metric (measurely metric create), then run the same command again to resume`;
 }
 
 /** The server's BATCH_INVALID says how many events it takes; the batch size is ours to lower. */
@@ -177,7 +205,6 @@ export const importFile: Command = {
     }
 
     const remote = resolveRemote(io.env, values);
-    const target = await importTarget(remote);
     // One attempt per call: the importer retries, and stops retrying on Ctrl-C.
     const client = remoteClient(remote, { timeoutMs: 60_000, maxRetries: 0 });
     const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
@@ -201,6 +228,7 @@ export const importFile: Command = {
 
     let result: ImportResult;
     try {
+      const target = await importTarget(remote, client, stop, say);
       result = await runImport({
         file,
         format,
@@ -258,6 +286,14 @@ export const importFile: Command = {
     const resume = `state saved in ${result.stateFile}; run the same command again to resume`;
 
     if (result.failure !== undefined) {
+      if (result.failure instanceof MetricUnknownError) {
+        throw new CommandFailed(
+          'METRIC_UNKNOWN',
+          metricUnknownMessage(result.failure, result),
+          EXIT.failed,
+          output,
+        );
+      }
       if (result.failure instanceof MeasurelyError) {
         const advice =
           result.failure.code === 'BATCH_INVALID' ? batchSizeAdvice(result.failure, batchSize) : '';

@@ -1,8 +1,10 @@
 import { loadConfig } from '../../config.js';
 import { OPERATOR } from '../../lib/actor.js';
-import type { CreateKeyBody } from '../../modules/keys/keys.schemas.js';
+import { type CreateKeyBody, KeyScope } from '../../modules/keys/keys.schemas.js';
 import { trackerSnippet } from '../../modules/keys/tracker-snippet.js';
-import { type Command, requireString, UsageError } from '../command.js';
+import { type Command, requireChoice, requireString, UsageError } from '../command.js';
+
+const SCOPES = KeyScope.anyOf.map((scope) => scope.const);
 
 /** Repeated `--origin` flags, each possibly a comma-separated list. */
 function originList(value: unknown): string[] | undefined {
@@ -31,7 +33,7 @@ export const keyCreate: Command = {
     const origins = originList(values.origin);
     const body: CreateKeyBody = {
       name: requireString(values, 'name'),
-      scope: requireString(values, 'scope') as CreateKeyBody['scope'],
+      scope: requireChoice(values, 'scope', SCOPES),
       ...(origins === undefined ? {} : { origins }),
     };
     const key = await withServices((s) => s.keys.createKey(OPERATOR, projectId, body));

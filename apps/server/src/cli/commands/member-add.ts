@@ -1,6 +1,6 @@
 import { OPERATOR } from '../../lib/actor.js';
-import type { AddMemberBody } from '../../modules/projects/projects.schemas.js';
-import { type Command, requireString } from '../command.js';
+import { ROLES } from '../../modules/projects/projects.schemas.js';
+import { type Command, requireChoice, requireString } from '../command.js';
 
 export const memberAdd: Command = {
   name: 'member add',
@@ -11,7 +11,7 @@ export const memberAdd: Command = {
     const projectId = requireString(values, 'project');
     const body = {
       email: requireString(values, 'email'),
-      role: requireString(values, 'role') as AddMemberBody['role'],
+      role: requireChoice(values, 'role', ROLES),
     };
     const member = await withServices((s) => s.projects.addMember(OPERATOR, projectId, body));
     return { projectId, ...member };

@@ -1,6 +1,14 @@
 import { OPERATOR } from '../../lib/actor.js';
 import { parseSeriesParams, type RawQuery } from '../../modules/query/query-params.js';
-import { type Command, optionalString, requireString, tableLines, UsageError } from '../command.js';
+import { GRANULARITIES, PRESETS } from '../../modules/query/time-buckets.js';
+import {
+  type Command,
+  optionalChoice,
+  optionalString,
+  requireString,
+  tableLines,
+  UsageError,
+} from '../command.js';
 
 /** `key=value` pairs as the query API's `filter[key]` parameters. */
 function filterParams(values: unknown): Record<string, string> {
@@ -32,6 +40,14 @@ export const metricSeries: Command = {
   async run({ io, values, withServices }) {
     const projectId = requireString(values, 'project');
     const metric = requireString(values, 'metric');
+    const range = optionalChoice(values, 'range', PRESETS);
+    if ((range === undefined) === (optionalString(values, 'from') === undefined)) {
+      throw new UsageError('give either --from (with an optional --to) or --range');
+    }
+    if (range !== undefined && optionalString(values, 'to') !== undefined) {
+      throw new UsageError('--to goes with --from, not with --range');
+    }
+    optionalChoice(values, 'granularity', ['auto', ...GRANULARITIES]);
     const query: RawQuery = {
       ...Object.fromEntries(
         ['range', 'from', 'to', 'granularity', 'tz'].flatMap((name) => {

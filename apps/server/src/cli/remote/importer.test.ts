@@ -10,6 +10,7 @@ import {
   type BatchSender,
   type ImportResult,
   type ImportRun,
+  MetricUnknownError,
   runImport,
 } from './importer.js';
 import { RejectsFile } from './rejects-file.js';
@@ -57,6 +58,8 @@ class FakeServer {
   readonly calls: Call[] = [];
   count = 0;
   sum = 0;
+  /** The project's metrics (every name exists when undefined). */
+  metrics: Set<string> | undefined;
   /** Runs before a call is answered: may wait, or throw to fail the call. */
   before: (call: Call) => Promise<void> | void = () => undefined;
 
@@ -66,19 +69,23 @@ class FakeServer {
     await this.before(call);
     const known = this.records.get(key);
     if (known !== undefined) return { ...known, replayed: true };
+    const exists = (event: ImportEvent): boolean => this.metrics?.has(event.metric) ?? true;
     const results = events.map((event, index) =>
-      event.value > 0
-        ? { index, ok: true }
-        : { index, ok: false, code: 'VALUE_NOT_POSITIVE', detail: 'Not positive.' },
+      !exists(event)
+        ? { index, ok: false, code: 'METRIC_UNKNOWN', detail: 'No metric with this id or name.' }
+        : event.value > 0
+          ? { index, ok: true }
+          : { index, ok: false, code: 'VALUE_NOT_POSITIVE', detail: 'Not positive.' },
     );
     for (const event of events) {
-      if (event.value <= 0) continue;
+      if (event.value <= 0 || !exists(event)) continue;
       this.count += 1;
       this.sum += event.value;
     }
     const accepted = results.filter((r) => r.ok).length;
     const answer = { accepted, rejected: events.length - accepted, results };
-    this.records.set(key, answer);
+    // Like the server: a request that stores nothing leaves no idempotency record.
+    if (accepted > 0) this.records.set(key, answer);
     return answer;
   };
 
@@ -215,6 +222,50 @@ describe('runImport', () => {
     expect(written.map((r) => [r.line, r.code])).toEqual(expected);
     expect(server.count).toBe(60 - expected.length);
     expect(state(file)).toMatchObject({ complete: true, finished: [], rejected: expected.length });
+  });
+
+  it('stops at the first batch refused whole with METRIC_UNKNOWN, leaving no state file when nothing was stored', async () => {
+    const file = csv('misspelt.csv', 100);
+    const server = new FakeServer();
+    server.metrics = new Set(['orders']);
+    // Batch 1 is refused first: the failure still names the first batch of the file.
+    server.before = (call) => (call.batch === 0 ? settle() : undefined);
+    const misspelt = await run(file, server, { metric: 'ordres' });
+    expect(misspelt.failure).toBeInstanceOf(MetricUnknownError);
+    expect(misspelt.failure).toMatchObject({ metrics: ['ordres'], line: 2 });
+    expect(misspelt).toMatchObject({ complete: false, rows: 0, accepted: 0, stateSaved: false });
+    expect(server.batchesSent()).toEqual([0, 1]);
+    server.before = () => undefined;
+    expect(fs.existsSync(`${file}.state`)).toBe(false);
+
+    const corrected = await run(file, server);
+    expect(corrected).toMatchObject({ complete: true, rows: 100, accepted: 100, rejected: 0 });
+    expect(server.count).toBe(100);
+  });
+
+  it('resumes at the batch refused with METRIC_UNKNOWN once the metric exists', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const metric = i >= 20 && i < 30 ? 'refunds' : 'orders';
+      lines.push(JSON.stringify({ metric, timestamp: EPOCH + i, value: 1 }));
+    }
+    const file = path.join(dir, 'two-metrics.ndjson');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const server = new FakeServer();
+    server.metrics = new Set(['orders']);
+    const options = { format: 'ndjson', metric: undefined, parallel: 1 } as const;
+    const stopped = await run(file, server, options);
+    expect(stopped.failure).toMatchObject({ metrics: ['refunds'], line: 21 });
+    expect(stopped).toMatchObject({ complete: false, rows: 20, accepted: 20, stateSaved: true });
+    expect(server.batchesSent()).toEqual([0, 1, 2]);
+    expect(state(file)).toMatchObject({ complete: false, next: { batch: 2, rows: 20 } });
+
+    server.metrics.add('refunds');
+    const callsBefore = server.calls.length;
+    const resumed = await run(file, server, options);
+    expect(server.batchesSent(callsBefore)).toEqual([2, 3, 4, 5]);
+    expect(resumed).toMatchObject({ complete: true, rows: 40, accepted: 40, skipped: 20 });
+    expect(server.count).toBe(60);
   });
 
   it('records batches answered past a stalled one, so a resume a day later sends only what is missing', async () => {

@@ -24,7 +24,7 @@ import {
 import type { ProgressSnapshot } from './progress.js';
 import { type RawRecord, readRecords } from './record-reader.js';
 import { RejectsFile } from './rejects-file.js';
-import { DEFAULT_RETRY, pause, type RetryPolicy, retryDelay } from './retry.js';
+import { afterAttempts, DEFAULT_RETRY, pause, type RetryPolicy, retryDelay } from './retry.js';
 
 export type { RowReject } from './import-state.js';
 
@@ -107,6 +107,8 @@ export interface ImportResult {
   readonly startLine: number;
   readonly rejects: readonly RowReject[];
   readonly stateFile: string;
+  /** Whether the state file holds this import (false when nothing was worth resuming). */
+  readonly stateSaved: boolean;
 }
 
 /** Requests stay well under the server's default 1 MiB body limit, whatever the filters. */
@@ -138,6 +140,22 @@ interface Done {
   /** Stored earlier: replayed by the server, or recorded as finished in the state file. */
   replayed: number;
   readonly rejects: RowReject[];
+}
+
+/**
+ * The server refused every row of a batch with METRIC_UNKNOWN: its metric does not exist (a
+ * misspelt --metric, say), so the rest of the file would be refused too. Nothing of it was stored.
+ */
+export class MetricUnknownError extends Error {
+  override name = 'MetricUnknownError';
+  constructor(
+    /** The metrics the batch named. */
+    readonly metrics: readonly string[],
+    /** The line of the batch's first row. */
+    readonly line: number,
+  ) {
+    super(`no metric ${metrics.map((m) => `"${m}"`).join(', ')} in the API key's project`);
+  }
 }
 
 /** A batch left unfinished because the import was stopped: not a failure. */
@@ -190,22 +208,6 @@ export function keyFingerprint(apiKey: string): string {
   return `key:${createHash('sha256').update(apiKey).digest('hex').slice(0, 16)}`;
 }
 
-/** The same error, saying how many requests were made before giving up. */
-function afterAttempts(error: unknown, attempts: number): unknown {
-  if (!(error instanceof MeasurelyError) || error.attempts === attempts) return error;
-  return new MeasurelyError(error.message, {
-    kind: error.kind,
-    code: error.code,
-    retryable: error.retryable,
-    attempts,
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-    ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
-    ...(error.problem === undefined ? {} : { problem: error.problem }),
-    ...(error.cause === undefined ? {} : { cause: error.cause }),
-  });
-}
-
 /**
  * Streams a CSV or NDJSON file to the batch endpoint, `parallel` batches in flight. Resumable:
  * batch N always holds data rows N×size to (N+1)×size−1 and is sent with a key derived from the
@@ -245,7 +247,11 @@ export async function runImport(run: ImportRun): Promise<ImportResult> {
   let replayed = 0;
   let batches = 0;
   const rejects: RowReject[] = [];
-  const result = (complete: boolean, failure: unknown, alreadyImported = false): ImportResult => {
+  const result = (
+    complete: boolean,
+    failure: unknown,
+    { alreadyImported = false, stateSaved = true } = {},
+  ): ImportResult => {
     const elapsedMs = Date.now() - startedAt;
     const rows = checkpoint.rows - start.rows;
     return {
@@ -268,9 +274,10 @@ export async function runImport(run: ImportRun): Promise<ImportResult> {
       startLine: start.line,
       rejects,
       stateFile: run.statePath,
+      stateSaved,
     };
   };
-  if (previous?.complete === true) return result(true, undefined, true);
+  if (previous?.complete === true) return result(true, undefined, { alreadyImported: true });
 
   let parser: RowParser | undefined;
   if (run.format === 'ndjson') parser = ndjsonRowParser(run.metric);
@@ -416,6 +423,7 @@ export async function runImport(run: ImportRun): Promise<ImportResult> {
       replayed: 0,
       rejects: batch.rejects,
     };
+    let metricUnknown = 0;
     for (const [part, [from, to]] of requestParts(batch.events).entries()) {
       const events = batch.events.slice(from, to);
       const answer = await sendPart(events, `${keyPrefix}-${batch.index}-${part}`);
@@ -426,8 +434,13 @@ export async function runImport(run: ImportRun): Promise<ImportResult> {
         const line = batch.lines[from + r.index];
         if (line === undefined)
           throw new Error(`the server answered for event ${r.index} of ${events.length}`);
+        if (r.code === 'METRIC_UNKNOWN') metricUnknown += 1;
         done.rejects.push({ line, code: r.code ?? 'REJECTED', detail: r.detail ?? '' });
       }
+    }
+    if (metricUnknown > 0 && metricUnknown === batch.events.length) {
+      const metrics = [...new Set(batch.events.map((event) => event.metric))];
+      throw new MetricUnknownError(metrics, batch.lines[0] ?? batch.nextLine);
     }
     done.rejects.sort((a, b) => a.line - b.line);
     return done;
@@ -472,7 +485,14 @@ export async function runImport(run: ImportRun): Promise<ImportResult> {
     batches += 1;
     const task: Promise<void> = sendBatch(batch)
       .then(finish, (error: unknown) => {
-        if (!(error instanceof Abandoned)) failure ??= error;
+        if (error instanceof Abandoned) return;
+        // Batches in flight together may all name a missing metric: report the first in the file.
+        const earlier =
+          error instanceof MetricUnknownError &&
+          failure instanceof MetricUnknownError &&
+          error.line < failure.line;
+        if (earlier) failure = error;
+        else failure ??= error;
       })
       .finally(() => inFlight.delete(task));
     inFlight.add(task);
@@ -546,19 +566,16 @@ export async function runImport(run: ImportRun): Promise<ImportResult> {
     failure === undefined &&
     checkpoint.rows === start.rows + rowsRead;
   if (complete) checkpoint = { ...checkpoint, offset: size };
+  const answered = previous !== undefined || checkpoint.rows > 0 || completed.size > 0;
+  // An unreadable file, or a metric that does not exist, leaves nothing worth resuming unless
+  // something was answered: no state file then, that the corrected rerun would have to match.
+  const stateSaved =
+    answered || (fileError === undefined && !(failure instanceof MetricUnknownError));
   try {
-    // An unreadable file has nothing worth resuming only if nothing was answered.
-    if (
-      fileError === undefined ||
-      previous !== undefined ||
-      checkpoint.rows > 0 ||
-      completed.size > 0
-    ) {
-      await save(complete);
-    }
+    if (stateSaved) await save(complete);
   } finally {
     await rejectsFile?.close();
   }
   if (fileError !== undefined) throw fileError;
-  return result(complete, failure);
+  return result(complete, failure, { stateSaved });
 }

@@ -1,3 +1,5 @@
+import { MeasurelyError } from '@measurely/sdk';
+
 /** How a remote command retries a request that failed for a passing reason. */
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -52,4 +54,51 @@ export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The same error, saying how many requests were made before giving up. */
+export function afterAttempts(error: unknown, attempts: number): unknown {
+  if (!(error instanceof MeasurelyError) || error.attempts === attempts) return error;
+  return new MeasurelyError(error.message, {
+    kind: error.kind,
+    code: error.code,
+    retryable: error.retryable,
+    attempts,
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+    ...(error.problem === undefined ? {} : { problem: error.problem }),
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+  });
+}
+
+/**
+ * Makes one request (`call`, through an SDK client without retries of its own) until it is
+ * answered, retrying what the SDK calls retryable as `policy` says, each retry told through `say`.
+ * Gives up with the last error, or at once when `stop` fires (the caller checks it).
+ */
+export async function retrying<T>(
+  call: (signal: AbortSignal) => Promise<T>,
+  policy: RetryPolicy,
+  stop: AbortSignal,
+  say: ((text: string) => void) | undefined,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(stop);
+    } catch (error) {
+      if (
+        stop.aborted ||
+        !(error instanceof MeasurelyError) ||
+        !error.retryable ||
+        attempt > policy.maxRetries ||
+        (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs)
+      ) {
+        throw afterAttempts(error, attempt);
+      }
+      const wait = retryDelay(attempt, error.retryAfterMs, policy);
+      say?.(`measurely: ${error.code}: retrying in ${Math.ceil(wait / 1000)} s\n`);
+      if (!(await pause(wait, stop))) throw afterAttempts(error, attempt);
+    }
+  }
 }
