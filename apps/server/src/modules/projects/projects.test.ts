@@ -80,6 +80,15 @@ const withMetric = async (scene: Scene): Promise<Prepared> => {
   return { params: { metric: metric.id } };
 };
 
+const withInvitation = async (scene: Scene): Promise<Prepared> => {
+  const response = await call(scene.app, 'POST', `/api/projects/${scene.project.id}/invitations`, {
+    session: scene.owner,
+    body: { email: uniqueEmail('invited'), role: 'guest' },
+  });
+  if (response.statusCode !== 201) throw new Error(`invitation failed: ${response.body}`);
+  return { params: { invitationId: response.json().invitation.id } };
+};
+
 const withDeveloper = async (scene: Scene): Promise<Readonly<Record<string, string>>> => ({
   userId: (await newMember(scene, 'developer')).user.id,
 });
@@ -88,6 +97,7 @@ const PROJECT = '/api/projects/{projectId}';
 const MEMBERS = `${PROJECT}/members`;
 const KEYS = `${PROJECT}/keys`;
 const METRICS = `${PROJECT}/metrics`;
+const INVITATIONS = `${PROJECT}/invitations`;
 
 /** Every POST, PATCH and DELETE under a project (checked against the OpenAPI document below). */
 const MUTATING_ROUTES: readonly RouteCase[] = [
@@ -126,6 +136,22 @@ const MUTATING_ROUTES: readonly RouteCase[] = [
     status: 204,
     observe: MEMBERS,
     prepare: async (scene) => ({ params: await withDeveloper(scene) }),
+  },
+  {
+    method: 'POST',
+    path: INVITATIONS,
+    allowed: MANAGERS,
+    status: 201,
+    observe: INVITATIONS,
+    prepare: async () => ({ body: { email: uniqueEmail('invited'), role: 'developer' } }),
+  },
+  {
+    method: 'DELETE',
+    path: `${INVITATIONS}/{invitationId}`,
+    allowed: MANAGERS,
+    status: 204,
+    observe: INVITATIONS,
+    prepare: withInvitation,
   },
   {
     method: 'POST',
@@ -188,11 +214,13 @@ const MUTATING_ROUTES: readonly RouteCase[] = [
   },
 ];
 
-/** Every GET under a project: any member reads. */
+/** Every GET under a project: any member reads, but for pending invitations. */
 const READ_ROUTES: readonly RouteCase[] = [
   { method: 'GET', path: PROJECT, allowed: EVERY_ROLE, status: 200 },
   { method: 'GET', path: MEMBERS, allowed: EVERY_ROLE, status: 200 },
   { method: 'GET', path: KEYS, allowed: EVERY_ROLE, status: 200 },
+  // Pending invitations are the managers' business.
+  { method: 'GET', path: INVITATIONS, allowed: MANAGERS, status: 200 },
   { method: 'GET', path: METRICS, allowed: EVERY_ROLE, status: 200 },
   {
     method: 'GET',
