@@ -801,3 +801,35 @@ describe('cli --help', () => {
     expect(result.stdout).toContain('  MEASURELY_URL (default http://localhost:3000)\n');
   });
 });
+
+describe('cli on a SQLite file that does not exist', () => {
+  it('refuses with exit 78 instead of creating an empty database, but for user create', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'measurely-missing-'));
+    try {
+      const file = path.join(dir, 'nested', 'typo.db');
+      const shown = await runWith(`sqlite:${file}`, dir, [
+        'project',
+        'show',
+        '--project',
+        '00000000-0000-4000-8000-000000000000',
+        '--json',
+      ]);
+      expect(shown.code).toBe(78);
+      const { error } = JSON.parse(shown.stderr) as { error: { code: string; message: string } };
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toContain(`${file} does not exist`);
+      expect(fs.existsSync(file)).toBe(false);
+
+      const created = await runWith(
+        `sqlite:${file}`,
+        dir,
+        ['user', 'create', '--email', 'first@example.com', '--password-stdin', '--json'],
+        'a long password\n',
+      );
+      expect(created.code).toBe(0);
+      expect(fs.existsSync(file)).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -49,8 +49,15 @@ export interface CommandContext {
   readonly values: Values;
   /** The words after the command's name and options, for commands that declare `positionals`. */
   readonly positionals: readonly string[];
-  /** Opens the database of DATABASE_URL (migrating it) and hands over the services. */
-  readonly withServices: <T>(work: (services: Services) => Promise<T>) => Promise<T>;
+  /**
+   * Opens the database of DATABASE_URL (migrating it) and hands over the services. A SQLite
+   * file that does not exist is a configuration error (exit 78) unless `create` is set: a
+   * command that reads or changes data would otherwise act on a new, empty database.
+   */
+  readonly withServices: <T>(
+    work: (services: Services) => Promise<T>,
+    options?: { readonly create?: boolean },
+  ) => Promise<T>;
 }
 
 export interface Command {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ENV_VARS, loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
@@ -171,8 +172,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io,
       values,
       positionals,
-      withServices: async (work) => {
+      withServices: async (work, options) => {
         const config = loadConfig(io.env, io.cwd);
+        const { database } = config;
+        if (
+          database.dialect === 'sqlite' &&
+          database.file !== ':memory:' &&
+          options?.create !== true &&
+          !fs.existsSync(database.file)
+        ) {
+          throw new ConfigError([
+            `DATABASE_URL: ${database.file} does not exist; run the command where the server runs, give the database's absolute path, or start with \`measurely user create\` (or \`serve\`), which create it`,
+          ]);
+        }
         const storage = await openStorage(config.database);
         // With REDIS_URL, running servers hear of rotated keys and changed limits at once.
         const shared = await sharedStateFor(config.redis, io);

@@ -17,8 +17,10 @@ export const userCreate: Command = {
     }
     const password = (await text(io.stdin)).replace(/\r?\n$/, '');
     const name = typeof values.name === 'string' ? values.name : undefined;
-    const user = await withServices((s) =>
-      s.accounts.createUser({ email, password, ...(name === undefined ? {} : { name }) }),
+    // The first command of a new instance: it may create the database.
+    const user = await withServices(
+      (s) => s.accounts.createUser({ email, password, ...(name === undefined ? {} : { name }) }),
+      { create: true },
     );
     return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin };
   },
