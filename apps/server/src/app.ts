@@ -215,7 +215,7 @@ async function assembleRoutes(
 
   const session = createSessionHelpers(services.accounts, config);
   const deps = { services, session, reader: createReaderAuth(services.keys, session), config };
-  await app.register(systemRoutes, { storage });
+  await app.register(systemRoutes, { storage, shared });
   // The management API, in its own scope: cookies and the same-origin check are its concern,
   // and stay off the ingestion hot path.
   await app.register(async (api) => {

@@ -122,6 +122,11 @@ for (const dialect of DIALECTS) {
         await database?.drop();
       });
 
+      it('says in /readyz that Redis answers', async () => {
+        const ready = await call(a.app, 'GET', '/readyz');
+        expect(ready.json()).toEqual({ status: 'ready', database: dialect, redis: 'ok' });
+      });
+
       it('gives a key its rate limit once across the processes, not once each', async () => {
         const accepted = [];
         for (let i = 0; i < 4; i++) {

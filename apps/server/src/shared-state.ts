@@ -26,6 +26,8 @@ export interface SharedState {
   readonly bus: InvalidationBus;
   /** Where commits are announced, for the live updates of every process. */
   relay(hub: LiveHub): Promise<LiveRelay>;
+  /** Whether the shared store answers; undefined when there is none (one process). */
+  health(): Promise<'ok' | 'unreachable' | undefined>;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export function localSharedState(clock: Clock): SharedState {
     attempts: new MemoryCounterStore(clock),
     bus: new MemoryInvalidationBus(),
     relay: async (hub) => localRelay(hub),
+    health: async () => undefined,
     close: async () => undefined,
   };
 }
@@ -54,6 +57,7 @@ export async function openRedisSharedState(
       attempts: new RedisCounterStore(link, clock),
       bus,
       relay: (hub) => redisRelay(hub, link),
+      health: async () => ((await link.ping()) ? 'ok' : 'unreachable'),
       close: () => link.close(),
     };
   } catch (error) {

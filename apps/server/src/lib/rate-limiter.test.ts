@@ -121,6 +121,7 @@ describe.skipIf(REDIS_URL === undefined)('Redis rate limiter shared by several p
     links.push(link);
     const limiter = new RedisRateLimiter(link, new TestClock(), 'key');
     link.command.disconnect();
+    expect(await link.ping()).toBe(false);
     const decisions = [];
     for (let i = 0; i < 4; i++) decisions.push((await limiter.consume('k', 1, 3)).allowed);
     expect(decisions).toEqual([true, true, true, false]);

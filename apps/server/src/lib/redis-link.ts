@@ -90,6 +90,15 @@ export class RedisLink {
     );
   }
 
+  /** True when Redis answers a PING (within the command timeout). */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.command.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.command.quit(), this.#subscriber.quit()]);
     this.#disconnect();

@@ -2,9 +2,13 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
 import { type App, problems, SECURITY } from '../../http.js';
 import { sendProblem } from '../../plugins/error-handler.js';
+import type { SharedState } from '../../shared-state.js';
 import type { Storage } from '../../storage/database.js';
 
-export async function systemRoutes(app: App, { storage }: { storage: Storage }): Promise<void> {
+export async function systemRoutes(
+  app: App,
+  { storage, shared }: { storage: Storage; shared: Pick<SharedState, 'health'> },
+): Promise<void> {
   const tags = ['System'];
 
   app.get(
@@ -36,12 +40,17 @@ export async function systemRoutes(app: App, { storage }: { storage: Storage }):
         security: SECURITY.none,
         summary: 'Readiness: the database answers',
         description:
-          'For a readiness probe or a load balancer: 200 once the database answers a query, 503 NOT_READY while it does not.',
+          'For a readiness probe or a load balancer: 200 once the database answers a query, 503 NOT_READY while it does not. With REDIS_URL, `redis` says whether Redis answers; the server serves without it (each process then limits on its own), so it does not make the answer 503.',
         response: {
           200: Type.Object(
             {
               status: Type.Literal('ready'),
               database: Type.String({ description: 'The dialect in use: sqlite or postgres.' }),
+              redis: Type.Optional(
+                Type.Union([Type.Literal('ok'), Type.Literal('unreachable')], {
+                  description: 'With REDIS_URL only: whether the shared Redis answers a PING.',
+                }),
+              ),
             },
             {
               description: 'Ready to serve.',
@@ -56,7 +65,12 @@ export async function systemRoutes(app: App, { storage }: { storage: Storage }):
       if (!(await storage.ping())) {
         return sendProblem(reply, new AppError('NOT_READY', 'The database does not answer.'));
       }
-      return { status: 'ready' as const, database: storage.dialect };
+      const redis = await shared.health();
+      return {
+        status: 'ready' as const,
+        database: storage.dialect,
+        ...(redis === undefined ? {} : { redis }),
+      };
     },
   );
 
