@@ -375,7 +375,10 @@ for (const dialect of DIALECTS) {
       const lines = table.stdout.trimEnd().split('\n');
       expect(lines[0]).toContain('orders (basic)');
       expect(lines[1]).toMatch(/^start\s+sum\s+count$/);
-      expect(lines[3]).toMatch(/T00:00:00\.000Z\s+2\.5\s+1$/);
+      // The wall clock of the series' zone (UTC here), with its offset.
+      expect(lines[3]).toMatch(/^\d{4}-\d{2}-\d{2} 00:00 \+00:00\s+2\.5\s+1$/);
+      const paris = (await cli([...base, '--tz', 'Europe/Paris'])).stdout.split('\n');
+      expect(paris[2]).toMatch(/^\d{4}-\d{2}-\d{2} 00:00 \+0[12]:00\s/);
       expect(lines.at(-1)).toContain('total: 5.5');
 
       expect(failure(await cli([...base, '--filter', 'plan', '--json']), 2).code).toBe('USAGE');

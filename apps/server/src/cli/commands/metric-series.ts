@@ -67,15 +67,16 @@ export const metricSeries: Command = {
         : series.metric.type === 'average'
           ? ['mean', 'count']
           : ['sum', 'count'];
+    const local = localTime(series.tz);
     const rows = series.buckets.map((b) => [
-      b.start,
+      local(b.start),
       ...columns.map((c) => String((b as Record<string, unknown>)[c] ?? '')),
     ]);
     const header = ['start', ...columns];
     const { summary } = series;
     io.stdout.write(
       [
-        `${series.metric.name} (${series.metric.type}) · ${series.from} → ${series.to} · ${series.granularity} · ${series.tz}`,
+        `${series.metric.name} (${series.metric.type}) · ${local(series.from)} → ${local(series.to)} · ${series.granularity} · ${series.tz}`,
         ...tableLines(header, rows, 'numbers'),
         `total: ${summary.value ?? '–'}  previous: ${summary.previous.value ?? '–'}  change: ${
           summary.change === null ? '–' : `${summary.change.toFixed(1)}%`
@@ -86,3 +87,23 @@ export const metricSeries: Command = {
     return undefined;
   },
 };
+
+/** `2026-11-23 00:00 +01:00`: an instant on the wall clock of `tz`, with its offset. */
+function localTime(tz: string): (iso: string) => string {
+  const format = new Intl.DateTimeFormat('en-CA', {
+    timeZone: tz,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'longOffset',
+  });
+  return (iso) => {
+    const part: Record<string, string> = {};
+    for (const { type, value } of format.formatToParts(new Date(iso))) part[type] = value;
+    const offset = (part.timeZoneName ?? '').replace(/^GMT$/, 'GMT+00:00').replace('GMT', '');
+    return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${offset}`;
+  };
+}
