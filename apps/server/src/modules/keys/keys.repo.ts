@@ -1,28 +1,33 @@
 import type { Db } from '../../storage/database.js';
 import type { ApiKeyRow, ApiKeysTable } from '../../storage/schema.js';
 
+/** A key with the name of the member who created it (null: the operator, or an account gone). */
+export type ApiKeyView = ApiKeyRow & { readonly createdByName: string | null };
+
 export function createKeysRepo(db: Db) {
+  const withCreator = () =>
+    db
+      .selectFrom('apiKeys')
+      .leftJoin('users', 'users.id', 'apiKeys.createdBy')
+      .selectAll('apiKeys')
+      .select('users.name as createdByName');
   return {
     async insertKey(row: ApiKeyRow): Promise<void> {
       await db.insertInto('apiKeys').values(row).execute();
     },
 
-    listKeys(projectId: string): Promise<ApiKeyRow[]> {
-      return db
-        .selectFrom('apiKeys')
-        .selectAll()
-        .where('projectId', '=', projectId)
-        .orderBy('createdAt')
-        .orderBy('id')
+    listKeys(projectId: string): Promise<ApiKeyView[]> {
+      return withCreator()
+        .where('apiKeys.projectId', '=', projectId)
+        .orderBy('apiKeys.createdAt')
+        .orderBy('apiKeys.id')
         .execute();
     },
 
-    findKey(projectId: string, keyId: string): Promise<ApiKeyRow | undefined> {
-      return db
-        .selectFrom('apiKeys')
-        .selectAll()
-        .where('projectId', '=', projectId)
-        .where('id', '=', keyId)
+    findKey(projectId: string, keyId: string): Promise<ApiKeyView | undefined> {
+      return withCreator()
+        .where('apiKeys.projectId', '=', projectId)
+        .where('apiKeys.id', '=', keyId)
         .executeTakeFirst();
     },
 

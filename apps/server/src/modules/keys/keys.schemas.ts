@@ -62,6 +62,13 @@ export const ApiKey = Type.Object({
   scope: KeyScope,
   prefix: Type.String({ description: 'The first characters of the secret, for recognising it.' }),
   status: Type.Union([Type.Literal('active'), Type.Literal('revoked')]),
+  createdBy: Type.Union(
+    [Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() }), Type.Null()],
+    {
+      description:
+        'The member who created it; null when the operator did (CLI). Keys belong to the project and outlive their creator’s membership: rotate those of a member who leaves.',
+    },
+  ),
   createdAt: Type.String({ format: 'date-time' }),
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   rotatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -105,6 +112,7 @@ export const KEY_EXAMPLE: ApiKey = {
   scope: 'ingest',
   prefix: 'mly_3kTz9Q',
   status: 'active',
+  createdBy: { id: '8d5e2f1a-6b3c-4d7e-9f0a-1b2c3d4e5f60', name: 'Ada Lovelace' },
   createdAt: '2026-11-01T09:00:00.000Z',
   lastUsedAt: '2026-11-28T11:59:30.000Z',
   rotatedAt: null,

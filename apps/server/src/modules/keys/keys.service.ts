@@ -10,7 +10,7 @@ import type { MetricsService } from '../metrics/metrics.service.js';
 import type { Authorize } from '../projects/project-access.js';
 import { parseAllowedOrigins } from '../tracker/origins.js';
 import { ensureTrackerMetrics } from '../tracker/tracker-metrics.js';
-import type { KeysRepo } from './keys.repo.js';
+import type { ApiKeyView, KeysRepo } from './keys.repo.js';
 import { type ApiKey, CreateKeyBody, type NewApiKey, UpdateKeyBody } from './keys.schemas.js';
 
 export type { NewApiKey } from './keys.schemas.js';
@@ -21,7 +21,7 @@ function originsOf(row: Pick<ApiKeyRow, 'allowedOrigins'>): string[] {
   return row.allowedOrigins === null ? [] : (JSON.parse(row.allowedOrigins) as string[]);
 }
 
-function toApiKey(row: ApiKeyRow): ApiKey {
+function toApiKey(row: ApiKeyView): ApiKey {
   const key: ApiKey = {
     id: row.id,
     projectId: row.projectId,
@@ -29,6 +29,10 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     scope: row.scope,
     prefix: row.prefix,
     status: row.revokedAt === null ? 'active' : 'revoked',
+    createdBy:
+      row.createdBy === null || row.createdByName === null
+        ? null
+        : { id: row.createdBy, name: row.createdByName },
     createdAt: new Date(row.createdAt).toISOString(),
     lastUsedAt: iso(row.lastUsedAt),
     rotatedAt: iso(row.rotatedAt),
@@ -76,7 +80,7 @@ export function createKeysService(deps: {
     await bus.publish('api-key', keyId);
   }
 
-  async function findKey(projectId: string, keyId: string): Promise<ApiKeyRow> {
+  async function findKey(projectId: string, keyId: string): Promise<ApiKeyView> {
     const row = await repo.findKey(projectId, keyId);
     if (row === undefined)
       throw new AppError('KEY_NOT_FOUND', `No API key ${keyId} in this project.`);
@@ -115,7 +119,7 @@ export function createKeysService(deps: {
         publishableKey: origins === null ? null : secret.secret,
       };
       await repo.insertKey(row);
-      return { ...toApiKey(row), secret: secret.secret };
+      return { ...toApiKey(await findKey(projectId, row.id)), secret: secret.secret };
     },
 
     async listKeys(actor: Actor, projectId: string): Promise<ApiKey[]> {

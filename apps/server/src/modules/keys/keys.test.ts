@@ -96,6 +96,8 @@ for (const dialect of DIALECTS) {
         scope: 'ingest',
         prefix: apiKey.secret.slice(0, 10),
         status: 'active',
+        // Keys outlive their creator's membership: the list says whose to rotate.
+        createdBy: { id: owner.user.id, name: owner.user.name },
         createdAt: nowIso(),
         lastUsedAt: null,
         rotatedAt: null,
