@@ -247,3 +247,30 @@ export async function horizontalOverflow(page: Page): Promise<number> {
   await settle(page);
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
+
+/**
+ * Set-up only: an invitation to `projectId` made by its owner (signed in on a context of its
+ * own, so the test's cookies stay as they are). Returns the link the owner would send.
+ */
+export async function makeInvitation(
+  e2e: E2E,
+  owner: { email: string; projectId: string },
+  email: string,
+  role: 'owner' | 'admin' | 'developer' | 'guest' = 'developer',
+): Promise<string> {
+  const context = await e2e.browser.newContext();
+  try {
+    await apiPost(context.request, e2e.url('/api/auth/login'), {
+      email: owner.email,
+      password: PASSWORD,
+    });
+    const created = await apiPost<{ link: string }>(
+      context.request,
+      e2e.url(`/api/projects/${owner.projectId}/invitations`),
+      { email, role },
+    );
+    return created.link;
+  } finally {
+    await context.close();
+  }
+}

@@ -1,7 +1,7 @@
 // The dashboard's main pages, each opened as a user would reach it and waited for until its
 // content (not a loader) shows. Shared by the accessibility and phone-layout tests.
 import type { E2E } from './harness.js';
-import { makeTenant, sendEvent } from './harness.js';
+import { makeInvitation, makeTenant, sendEvent, uniqueEmail } from './harness.js';
 
 export interface Tenant {
   email: string;
@@ -43,6 +43,17 @@ export const MAIN_PAGES: MainPage[] = [
     open: async (e2e) => {
       await e2e.page.goto(e2e.url('/sign-up'));
       await heading(e2e, 'Create your account');
+    },
+  },
+  {
+    // An invitation link opened signed out by an address without an account: the fullest form.
+    name: 'invite',
+    signedIn: false,
+    open: async (e2e, tenant) => {
+      const link = await makeInvitation(e2e, tenant, uniqueEmail('invitee'), 'developer');
+      await e2e.page.goto(link);
+      await e2e.page.getByRole('heading', { name: /^Join Acme / }).waitFor();
+      await e2e.page.getByRole('button', { name: 'Create your account and join' }).waitFor();
     },
   },
   {

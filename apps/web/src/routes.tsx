@@ -37,6 +37,8 @@ export const routes: RouteObject[] = [
           { path: 'sign-up', element: <SignUpPage /> },
           { path: 'forgot-password', element: <ForgotPasswordPage /> },
           { path: 'reset-password', element: <ResetPasswordPage /> },
+          // Signed in or out: an invitation link (queries/invitations.ts).
+          { path: 'invite', lazy: lazyPage(() => import('./pages/invite-page'), 'InvitePage') },
         ],
       },
       {

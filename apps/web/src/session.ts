@@ -1,7 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { createBrowserRouter } from 'react-router';
 import { setUnauthenticatedHandler } from './api/client';
-import { isAuthPath, signInPath } from './lib/auth-paths';
+import { isPublicPath, signInPath } from './lib/auth-paths';
 import { queryKeys } from './queries/query-keys';
 
 type Router = ReturnType<typeof createBrowserRouter>;
@@ -14,7 +14,7 @@ type Router = ReturnType<typeof createBrowserRouter>;
 export function handleLostSession(router: Router, queryClient: QueryClient): void {
   setUnauthenticatedHandler(() => {
     const { pathname, search, hash } = router.state.location;
-    if (isAuthPath(pathname)) return;
+    if (isPublicPath(pathname)) return;
     const hadSession = queryClient.getQueryData(queryKeys.me) !== undefined;
     void router
       .navigate(signInPath(`${pathname}${search}${hash}`, hadSession ? 'expired' : undefined), {

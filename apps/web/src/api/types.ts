@@ -54,6 +54,44 @@ export interface Member {
   joinedAt: IsoDateTime;
 }
 
+/** A pending invitation to a project, as its owners and admins see it (never its link). */
+export interface Invitation {
+  id: string;
+  projectId: string;
+  /** The address invited: only the account with it may accept. */
+  email: string;
+  role: Role;
+  /** The name of the member who sent it; null once their account is deleted. */
+  invitedBy: string | null;
+  createdAt: IsoDateTime;
+  expiresAt: IsoDateTime;
+}
+
+/** POST /api/projects/{id}/invitations: the invitation and its link, shown this once. */
+export interface CreatedInvitation {
+  invitation: Invitation;
+  /** MEASURELY_PUBLIC_URL/invite?token=…: valid 7 days, once. */
+  link: string;
+}
+
+/** POST /api/invitations/lookup: what an invitation link offers, before anyone signs in. */
+export interface InvitationPreview {
+  projectName: string;
+  email: string;
+  role: Role;
+  invitedBy: string | null;
+  expiresAt: IsoDateTime;
+  /** The address has an account: sign in to accept; else create it from the link. */
+  hasAccount: boolean;
+}
+
+/** POST /api/invitations/accept: 200 signed in; 201 with `user` when the account was created. */
+export interface AcceptedInvitation {
+  project: { id: string; name: string };
+  role: Role;
+  user?: User;
+}
+
 export type KeyScope = 'ingest' | 'read' | 'public';
 
 export interface ApiKey {
@@ -154,6 +192,16 @@ export interface CreateKeyBody {
 export interface UpdateKeyBody {
   name?: string;
   origins?: string[];
+}
+export interface InviteBody {
+  email: string;
+  role: Role;
+}
+/** Signed in: the token alone. Signed out: a password (and a name) create the account. */
+export interface AcceptInvitationBody {
+  token: string;
+  password?: string;
+  name?: string;
 }
 export interface UpdateProjectBody {
   name?: string;

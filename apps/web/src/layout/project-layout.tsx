@@ -30,7 +30,7 @@ export function ProjectLayout() {
       <EmptyState
         icon={<IconFolderOff size={28} stroke={1.5} />}
         title="Project not found"
-        description="It was deleted, or you are not a member of it. Ask an owner to add you."
+        description="It was deleted, or you are not a member of it. Ask an owner to invite you."
         action={
           <Button component={Link} to="/" leftSection={<IconArrowLeft size={16} />}>
             Your projects

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAuthPath, safeNext, signInPath } from './auth-paths';
+import { isAuthPath, isPublicPath, safeNext, signInPath } from './auth-paths';
 
 describe('safeNext', () => {
   it('keeps a path of this site, with its query and hash', () => {
@@ -11,6 +11,10 @@ describe('safeNext', () => {
       expect(safeNext(next), next).toBe('/');
     }
     expect(safeNext(null)).toBe('/');
+  });
+
+  it('comes back to an invitation, token and all', () => {
+    expect(safeNext('/invite?token=abc')).toBe('/invite?token=abc');
   });
 
   it('never goes back to a sign-in page', () => {
@@ -28,9 +32,20 @@ describe('signInPath', () => {
     expect(signInPath()).toBe('/sign-in');
   });
 
+  it('fills in the address to sign in with', () => {
+    expect(signInPath('/invite?token=t', undefined, 'ada@example.com')).toBe(
+      '/sign-in?next=%2Finvite%3Ftoken%3Dt&email=ada%40example.com',
+    );
+  });
+
   it('knows the pages that need no session', () => {
     expect(isAuthPath('/sign-up')).toBe(true);
     expect(isAuthPath('/sign-in-please')).toBe(false);
     expect(isAuthPath('/projects')).toBe(false);
+    expect(isAuthPath('/invite')).toBe(false);
+    expect(isPublicPath('/invite')).toBe(true);
+    expect(isPublicPath('/reset-password')).toBe(true);
+    expect(isPublicPath('/invites')).toBe(false);
+    expect(isPublicPath('/projects')).toBe(false);
   });
 });

@@ -22,11 +22,13 @@ export function SignInPage() {
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
   const expired = params.get('reason') === 'expired';
+  const givenEmail = params.get('email') ?? '';
   const navigate = useNavigate();
   const signIn = useSignIn();
   const signedIn = useSignedInUser();
   const form = useForm({
-    initialValues: { email: '', password: '' },
+    // Filled in when a page sends someone to sign in with a known address (an invitation).
+    initialValues: { email: givenEmail, password: '' },
     validate: {
       email: isNotEmpty('Enter your e-mail address'),
       password: isNotEmpty('Enter your password'),
@@ -65,14 +67,14 @@ export function SignInPage() {
           type="email"
           autoComplete="email"
           placeholder="you@example.com"
-          data-autofocus
-          autoFocus
+          autoFocus={givenEmail === ''}
           {...form.getInputProps('email')}
         />
         <Stack gap={6}>
           <PasswordInput
             label="Password"
             autoComplete="current-password"
+            autoFocus={givenEmail !== ''}
             {...form.getInputProps('password')}
           />
           <Group justify="flex-end">

@@ -22,7 +22,7 @@ export function useMe() {
 }
 
 /** After signing in as someone: nothing cached for a previous user survives. */
-function useStartSession() {
+export function useStartSession() {
   const queryClient = useQueryClient();
   return (user: User) => {
     queryClient.clear();
@@ -59,6 +59,24 @@ export function useSignOut() {
     onSuccess: async () => {
       await navigate('/sign-in', { replace: true });
       queryClient.clear();
+    },
+  });
+}
+
+/**
+ * Signs out and stays on a page that works signed out too (the invitation page), which then
+ * shows what a signed-out visitor sees. Everything cached for the session is forgotten.
+ */
+export function useSignOutHere() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<void>('/api/auth/logout'),
+    onSuccess: async () => {
+      queryClient.removeQueries({
+        predicate: (query) => !['me', 'invitation'].includes(String(query.queryKey[0])),
+      });
+      // Asked again: the 401 marks the visitor signed out (public pages are not redirected).
+      await queryClient.resetQueries({ queryKey: queryKeys.me });
     },
   });
 }
@@ -103,4 +121,13 @@ export function useChangePassword() {
 export function useSignedInUser(): User | undefined {
   const me = useQuery({ ...meQuery, refetchOnMount: 'always', retry: false });
   return me.isSuccess && !me.isFetching ? me.data : undefined;
+}
+
+/**
+ * Whether someone is signed in, checked afresh, for a page that works both ways (the invitation
+ * page): `checking` until the server has answered.
+ */
+export function useSession(): { user: User | undefined; checking: boolean } {
+  const me = useQuery({ ...meQuery, refetchOnMount: 'always', retry: false });
+  return { user: me.isSuccess && !me.isFetching ? me.data : undefined, checking: me.isFetching };
 }

@@ -14,16 +14,6 @@ export function useMembers(projectId: string) {
   });
 }
 
-/** Adds an existing account by e-mail (owner, admin; only an owner adds owners). */
-export function useAddMember(projectId: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { email: string; role: Role }) =>
-      api.post<{ member: Member }>(membersPath(projectId), body).then((r) => r.member),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.members(projectId) }),
-  });
-}
-
 /** Changes a member's role; 409 LAST_OWNER for the last owner. My own change refreshes my role. */
 export function useChangeMemberRole(projectId: string) {
   const queryClient = useQueryClient();

@@ -20,4 +20,7 @@ export const queryKeys = {
   filters: (projectId: string, metricId: string) =>
     ['projects', projectId, 'metrics', metricId, 'data', 'filters'] as const,
   members: (projectId: string) => ['projects', projectId, 'members'] as const,
+  invitations: (projectId: string) => ['projects', projectId, 'invitations'] as const,
+  // Not under a project: the invitation page reads it before its visitor is a member.
+  invitation: (token: string) => ['invitation', token] as const,
 };

@@ -16,11 +16,12 @@ import { IconDoorExit, IconUserMinus, IconUsers } from '@tabler/icons-react';
 import { Fragment, type ReactNode, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError, isApiError } from '../../api/client';
-import type { Member, Project, Role } from '../../api/types';
+import type { CreatedInvitation, Member, Project, Role } from '../../api/types';
 import { avatarColor, formatDate } from '../../lib/format';
 import { notifyError, notifySuccess } from '../../lib/notify';
 import { can, ROLE_LABELS } from '../../lib/permissions';
 import { useMe } from '../../queries/auth';
+import { useInvitations } from '../../queries/invitations';
 import {
   useChangeMemberRole,
   useLeaveProject,
@@ -31,7 +32,9 @@ import { ConfirmDelete } from '../confirm-delete';
 import { EmptyState } from '../empty-state';
 import { ErrorAlert } from '../error-alert';
 import { SectionCard } from '../section-card';
-import { AddMemberForm } from './add-member-form';
+import { InvitationLink } from './invitation-link';
+import { InviteForm } from './invite-form';
+import { PendingInvitations } from './pending-invitations';
 import { RoleBadge, roleOptions } from './role-badge';
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, developer: 2, guest: 3 };
@@ -137,7 +140,10 @@ type Pending =
   | { kind: 'leave'; member: Member }
   | { kind: 'demote-self'; member: Member; role: Role };
 
-/** Who can see the project, with their roles; owners and admins add, change and remove them. */
+/**
+ * Who can see the project, with their roles; owners and admins invite people (by a link they
+ * send), see and withdraw pending invitations, and change and remove members.
+ */
 export function MembersSection({ project }: { project: Project }) {
   const members = useMembers(project.id);
   const { data: me } = useMe();
@@ -147,6 +153,9 @@ export function MembersSection({ project }: { project: Project }) {
   const remove = useRemoveMember(project.id);
   const leave = useLeaveProject(project.id, me?.id ?? '');
   const navigate = useNavigate();
+  const invitations = useInvitations(project.id, manage);
+  // The link of the invitation just made: shown until dismissed, another invitation, or withdrawn.
+  const [created, setCreated] = useState<CreatedInvitation | null>(null);
   const [asking, setAsking] = useState<Pending | null>(null);
   // Kept while the dialog fades out.
   const [shown, setShown] = useState<Pending | null>(null);
@@ -193,7 +202,7 @@ export function MembersSection({ project }: { project: Project }) {
         framed={false}
         icon={<IconUsers size={24} stroke={1.5} />}
         title="No members"
-        description={manage ? 'Add someone by e-mail below.' : undefined}
+        description={manage ? 'Invite someone by e-mail below.' : undefined}
       />
     );
   } else {
@@ -237,14 +246,26 @@ export function MembersSection({ project }: { project: Project }) {
       description={
         manage
           ? 'Everyone who can see this project. Owners and admins manage it; developers and guests read it.'
-          : 'Everyone who can see this project. Only owners and admins can add or remove members.'
+          : 'Everyone who can see this project. Only owners and admins can invite or remove members.'
       }
     >
       {list}
       {manage && (
         <>
+          <PendingInvitations
+            projectId={project.id}
+            onWithdrawn={(id) => {
+              if (created?.invitation.id === id) setCreated(null);
+            }}
+          />
           <Divider />
-          <AddMemberForm projectId={project.id} grantOwner={grantOwner} />
+          <InviteForm
+            projectId={project.id}
+            grantOwner={grantOwner}
+            pendingEmails={invitations.data?.map((i) => i.email) ?? []}
+            onInvited={setCreated}
+          />
+          {created !== null && <InvitationLink created={created} onDone={() => setCreated(null)} />}
         </>
       )}
       {mine !== undefined && (
@@ -254,7 +275,7 @@ export function MembersSection({ project }: { project: Project }) {
             <Text size="sm" c="dimmed" style={{ flex: '1 1 16rem' }}>
               {lastOwner
                 ? 'You are its only owner: to leave, make another member owner first.'
-                : 'Leave the project when you no longer need it; to come back, an owner or admin has to add you again.'}
+                : 'Leave the project when you no longer need it; to come back, an owner or admin has to invite you again.'}
             </Text>
             <Button
               variant="default"
@@ -307,7 +328,7 @@ export function MembersSection({ project }: { project: Project }) {
         {shown?.kind === 'leave' ? (
           <>
             You will lose access to <b>{project.name}</b> and its metrics. To come back, an owner or
-            admin has to add you again.
+            admin has to invite you again.
           </>
         ) : shown?.kind === 'demote-self' ? (
           <>
@@ -318,7 +339,8 @@ export function MembersSection({ project }: { project: Project }) {
           </>
         ) : (
           <>
-            <b>{target}</b> will lose access to <b>{project.name}</b>. You can add them again later.
+            <b>{target}</b> will lose access to <b>{project.name}</b>. You can invite them again
+            later.
           </>
         )}
       </ConfirmDelete>

@@ -2,10 +2,11 @@ import { Badge } from '@mantine/core';
 import type { Role } from '../../api/types';
 import { ROLE_LABELS } from '../../lib/permissions';
 
+// Light badges whose text reads at 4.5:1 or more on their background (teal reads at 4.3:1).
 export const ROLE_COLORS: Record<Role, string> = {
   owner: 'violet',
   admin: 'blue',
-  developer: 'teal',
+  developer: 'cyan',
   guest: 'gray',
 };
 
