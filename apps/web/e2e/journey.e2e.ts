@@ -98,6 +98,11 @@ test('a new user signs up, creates a project, a metric and a key, watches events
     .getByRole('row', { name: /Journey backend/ })
     .getByText('Active')
     .waitFor();
+  // Who created it, so that the team knows whose keys to rotate when someone leaves.
+  await page
+    .getByRole('row', { name: /Journey backend/ })
+    .getByText('by Ada Lovelace')
+    .waitFor();
 
   // Open the metric: nothing yet.
   await page.getByRole('link', { name: 'Metrics', exact: true }).click();

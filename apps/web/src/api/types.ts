@@ -102,6 +102,8 @@ export interface ApiKey {
   /** The first characters of the secret, for recognising it. */
   prefix: string;
   status: 'active' | 'revoked';
+  /** The member who created it; null when the operator did (CLI). */
+  createdBy: { id: string; name: string } | null;
   createdAt: IsoDateTime;
   lastUsedAt: IsoDateTime | null;
   rotatedAt: IsoDateTime | null;

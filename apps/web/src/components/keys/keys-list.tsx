@@ -104,6 +104,11 @@ export function KeysList({ keys, onRotate, onRevoke, onEditOrigins }: KeysListPr
                       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
                         {formatDate(key.createdAt)}
                       </Text>
+                      {key.createdBy !== null && (
+                        <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+                          by {key.createdBy.name}
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td style={{ whiteSpace: 'nowrap', ...dim(key) }}>
                       <LastUsed iso={key.lastUsedAt} />
@@ -143,7 +148,8 @@ export function KeysList({ keys, onRotate, onRevoke, onEditOrigins }: KeysListPr
                 <Prefix prefix={key.prefix} />
               </Group>
               <Text size="xs" c="dimmed">
-                Created {formatDate(key.createdAt)} · last used{' '}
+                Created {formatDate(key.createdAt)}
+                {key.createdBy !== null && ` by ${key.createdBy.name}`} · last used{' '}
                 {key.lastUsedAt === null ? 'never' : formatRelative(key.lastUsedAt)}
                 {key.revokedAt !== null && ` · revoked ${formatDate(key.revokedAt)}`}
               </Text>
