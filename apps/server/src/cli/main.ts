@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, ENV_VARS, loadConfig } from '../config.js';
+import { ConfigError, ENV_VARS, loadConfig, type RedisConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { systemClock } from '../lib/clock.js';
 import { createServices } from '../services.js';
@@ -224,10 +224,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
  * The servers' Redis, or memory when there is none or it cannot be reached: the command's change
  * is in the database either way, and servers then see it within 2 s.
  */
-async function sharedStateFor(
-  redis: Parameters<typeof openRedisSharedState>[0] | null,
-  io: CliIo,
-): Promise<SharedState> {
+async function sharedStateFor(redis: RedisConfig | null, io: CliIo): Promise<SharedState> {
   if (redis === null) return localSharedState(systemClock);
   const log = { error: (_details: object, message: string) => io.stderr.write(`${message}\n`) };
   try {

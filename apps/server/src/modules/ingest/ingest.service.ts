@@ -339,11 +339,12 @@ export function createIngestService(deps: {
     if (limits === undefined) throw new AppError('API_KEY_INVALID', 'This API key is unknown.');
     const decision = limiter.consume(identity.keyId, cost, limits.rateLimitPerSecond);
     return decision instanceof Promise
-      ? decision.then((decided) => admitted(identity, limits, decided))
-      : admitted(identity, limits, decision);
+      ? decision.then((decided) => admission(identity, limits, decided))
+      : admission(identity, limits, decision);
   }
 
-  function admitted(identity: KeyIdentity, limits: Limits, decision: RateDecision): Admitted {
+  /** The admitted request of a rate-limit decision, or RATE_LIMITED with the headers. */
+  function admission(identity: KeyIdentity, limits: Limits, decision: RateDecision): Admitted {
     const headers = rateHeaders(limits.rateLimitPerSecond, decision);
     if (!decision.allowed) {
       throw new AppError(

@@ -76,11 +76,8 @@ export function createInvitationsService(deps: {
       }
       const email = normaliseEmail(body.email);
       const existing = await accounts.findUserByEmail(email);
-      if (existing !== undefined) {
-        const members = await projects.listMembers(actor, projectId);
-        if (members.some((m) => m.userId === existing.id)) {
-          throw new AppError('ALREADY_MEMBER', `${email} is already a member of this project.`);
-        }
+      if (existing !== undefined && (await projects.roleOf(projectId, existing.id)) !== undefined) {
+        throw new AppError('ALREADY_MEMBER', `${email} is already a member of this project.`);
       }
       const { token } = generateSessionToken();
       const now = clock.now();
