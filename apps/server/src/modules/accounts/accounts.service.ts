@@ -60,9 +60,14 @@ export function createAccountsService(deps: {
   /** A new hash of a password, at the configured cost. */
   const hash = (password: string): Promise<string> => hashPassword(password, passwordHashCost);
 
-  async function throttle(key: string, limit: number): Promise<void> {
-    const window = await attempts.get(key);
-    if (window.count >= limit) {
+  /**
+   * Counts an attempt, then refuses it past `limit` in the window. Counting first, in one step
+   * of the store, is what keeps parallel attempts from all passing a check made before any of
+   * them is counted (a shared store answers over the network).
+   */
+  async function countAttempt(key: string, limit: number): Promise<void> {
+    const window = await attempts.increment(key, login.windowMs);
+    if (window.count > limit) {
       const retryAfter = Math.max(1, Math.ceil((window.resetAt - clock.now()) / 1000));
       throw new AppError('TOO_MANY_ATTEMPTS', `Too many attempts; try again in ${retryAfter} s.`, {
         headers: { 'retry-after': String(retryAfter) },
@@ -108,9 +113,7 @@ export function createAccountsService(deps: {
       ip: string,
       options: { invited?: boolean } = {},
     ): Promise<SignedIn> {
-      const ipKey = `login:ip:${ip}`;
-      await throttle(ipKey, login.maxAttemptsPerIp);
-      await attempts.increment(ipKey, login.windowMs);
+      await countAttempt(`login:ip:${ip}`, login.maxAttemptsPerIp);
       if (!config.allowSignup && options.invited !== true && (await service.hasUsers())) {
         throw new AppError(
           'SIGNUP_DISABLED',
@@ -126,13 +129,10 @@ export function createAccountsService(deps: {
     async signIn(input: { email: string; password: string }, ip: string): Promise<SignedIn> {
       const email = normaliseEmail(input.email);
       const accountKey = loginAccountKey(email);
-      const ipKey = `login:ip:${ip}`;
-      await throttle(accountKey, login.maxFailuresPerAccount);
-      await throttle(ipKey, login.maxAttemptsPerIp);
-      await attempts.increment(ipKey, login.windowMs);
+      await countAttempt(`login:ip:${ip}`, login.maxAttemptsPerIp);
       // Counted as a failure before the slow check, so parallel guesses cannot all slip under
       // the limit; a success takes it back.
-      await attempts.increment(accountKey, login.windowMs);
+      await countAttempt(accountKey, login.maxFailuresPerAccount);
 
       const row = await repo.findUserByEmail(email);
       const ok =
@@ -183,12 +183,12 @@ export function createAccountsService(deps: {
       // cannot lock an account's owner out of resetting, nor learn anything.
       const accountKey = `reset:account:${sha256Hex(normalised)}`;
       const ipKey = `reset:ip:${ip}`;
-      const [byAccount, byIp] = await Promise.all([attempts.get(accountKey), attempts.get(ipKey)]);
-      if (byAccount.count >= RESETS_PER_WINDOW || byIp.count >= login.maxAttemptsPerIp) {
+      // Counted first (see countAttempt), so parallel requests cannot all pass.
+      const byIp = await attempts.increment(ipKey, login.windowMs);
+      const byAccount = await attempts.increment(accountKey, login.windowMs);
+      if (byAccount.count > RESETS_PER_WINDOW || byIp.count > login.maxAttemptsPerIp) {
         return undefined;
       }
-      await attempts.increment(ipKey, login.windowMs);
-      await attempts.increment(accountKey, login.windowMs);
       const row = await repo.findUserByEmail(normalised);
       if (row === undefined) return undefined;
       const { token, id } = generateSessionToken();
@@ -243,8 +243,7 @@ export function createAccountsService(deps: {
       const row = await repo.findUserById(userId);
       if (row === undefined) throw new Error('user vanished while changing password');
       const accountKey = loginAccountKey(row.email);
-      await throttle(accountKey, login.maxFailuresPerAccount);
-      await attempts.increment(accountKey, login.windowMs);
+      await countAttempt(accountKey, login.maxFailuresPerAccount);
       if (!(await verifyPassword(body.currentPassword, row.passwordHash))) {
         throw new AppError('PASSWORD_INCORRECT', 'The current password is wrong.');
       }

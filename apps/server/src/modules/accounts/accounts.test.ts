@@ -112,6 +112,36 @@ for (const dialect of DIALECTS) {
       expect((await login('the new password')).statusCode).toBe(200);
     });
 
+    it('counts parallel failed sign-ins exactly, even with a store that answers over the network', async () => {
+      const session = await signUp(ctx.app);
+      // A shared store (Redis) answers each call after a round trip: parallel attempts then
+      // interleave, and a check made before counting would let them all through.
+      const memory = new MemoryCounterStore(ctx.clock);
+      const later = <T>(value: Promise<T>) =>
+        new Promise<T>((resolve) => setTimeout(() => resolve(value), 5));
+      const accounts = createAccountsService({
+        repo: createAccountsRepo(ctx.storage.db),
+        config: ctx.config,
+        clock: ctx.clock,
+        attempts: {
+          get: (key) => later(memory.get(key)),
+          increment: (key, windowMs) => later(memory.increment(key, windowMs)),
+          reset: (key) => later(memory.reset(key)),
+        },
+      });
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          accounts.signIn({ email: session.user.email, password: 'not the password' }, '::2').then(
+            () => 'in',
+            (error: { code?: string }) => error.code,
+          ),
+        ),
+      );
+      const max = ctx.config.login.maxFailuresPerAccount;
+      expect(outcomes.filter((o) => o === 'INVALID_CREDENTIALS')).toHaveLength(max);
+      expect(outcomes.filter((o) => o === 'TOO_MANY_ATTEMPTS')).toHaveLength(30 - max);
+    });
+
     it('signs up with an HttpOnly, SameSite=Lax session cookie and answers who am I', async () => {
       const email = uniqueEmail('cookie');
       const response = await call(ctx.app, 'POST', '/api/auth/signup', {
