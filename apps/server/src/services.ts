@@ -63,6 +63,7 @@ export function createServices({ storage, config, clock, attempts, bus: givenBus
     projects,
     accounts,
     clock,
+    allowSignup: config.allowSignup,
   });
   return { accounts, projects, keys, metrics, query, invitations };
 }

@@ -83,6 +83,8 @@ export interface InvitationPreview {
   expiresAt: IsoDateTime;
   /** The address has an account: sign in to accept; else create it from the link. */
   hasAccount: boolean;
+  /** The link may create the account (sign-ups open, or the administrator invited). */
+  canCreateAccount: boolean;
 }
 
 /** POST /api/invitations/accept: 200 signed in; 201 with `user` when the account was created. */

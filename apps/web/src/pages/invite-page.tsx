@@ -317,8 +317,15 @@ export function InvitePage() {
       );
   } else if (invitation.hasAccount) {
     next = <SignInToAccept token={token} invitation={invitation} />;
-  } else {
+  } else if (invitation.canCreateAccount) {
     next = <CreateAccountAndJoin token={token} invitation={invitation} />;
+  } else {
+    next = (
+      <Alert color="yellow" variant="light" title="This instance does not take new sign-ups">
+        Ask its administrator to create an account for <b>{invitation.email}</b>, then open this
+        link again to join.
+      </Alert>
+    );
   }
   return (
     <Stack gap="lg">

@@ -256,6 +256,11 @@ export function createAccountsService(deps: {
       );
     },
 
+    /** Whether the account is the instance's administrator (false when there is none). */
+    async isAdministrator(userId: string): Promise<boolean> {
+      return (await repo.findUserById(userId))?.isAdmin === 1;
+    },
+
     /** The account of an address, or undefined: for callers that must not throw on none. */
     async findUserByEmail(email: string): Promise<User | undefined> {
       const row = await repo.findUserByEmail(normaliseEmail(email));

@@ -41,6 +41,17 @@ export function createInvitationsRepo(db: Db) {
         .execute();
     },
 
+    /** The pending invitation of an address to a project, if any. */
+    findPending(projectId: string, email: string, now: number): Promise<InvitationRow | undefined> {
+      return db
+        .selectFrom('invitations')
+        .selectAll()
+        .where('projectId', '=', projectId)
+        .where('email', '=', email)
+        .where('expiresAt', '>', now)
+        .executeTakeFirst();
+    },
+
     async findInvitation(id: string): Promise<InvitationView | undefined> {
       return withNames().where('invitations.id', '=', id).executeTakeFirst();
     },

@@ -134,7 +134,7 @@ export async function invitationsRoutes(
         security: SECURITY.none,
         summary: 'What an invitation link offers',
         description:
-          'For the invitation page, before anyone signs in: the project, the role, the address invited and whether it has an account. The token goes in the body, never in a URL of the API.',
+          'For the invitation page, before anyone signs in: the project, the role, the address invited, whether it has an account and whether the link may create it. An invitation whose sender is no longer an owner or admin of the project (or no longer an owner, for the owner role) is 400 INVITATION_INVALID. The token goes in the body, never in a URL of the API.',
         body: LookupInvitationBody,
         response: {
           200: Type.Object(
@@ -156,7 +156,7 @@ export async function invitationsRoutes(
         security: SECURITY.optionalSession,
         summary: 'Accept an invitation',
         description:
-          'Signed in as the invited address: joins the project (200). Signed out: `password` (and `name`) create the account of the invited address, even where sign-ups are closed, sign it in and join (201); without a password, 401 UNAUTHENTICATED. Signed in as another address: 403 INVITATION_EMAIL_MISMATCH. A member already keeps their role. The link works once.',
+          'Signed in as the invited address: joins the project (200). Signed out: `password` (and `name`) create the account of the invited address, sign it in and join (201) — where sign-ups are closed, only from an invitation of the instance’s administrator (403 SIGNUP_DISABLED otherwise); without a password, 401 UNAUTHENTICATED. Signed in as another address: 403 INVITATION_EMAIL_MISMATCH. A member already keeps their role. The link works once.',
         body: AcceptInvitationBody,
         response: {
           200: { ...AcceptedInvitation, description: 'Joined the project.' },
@@ -171,6 +171,7 @@ export async function invitationsRoutes(
             'INVITATION_EMAIL_MISMATCH',
             'UNAUTHENTICATED',
             'EMAIL_TAKEN',
+            'SIGNUP_DISABLED',
             'TOO_MANY_ATTEMPTS',
           ),
         },

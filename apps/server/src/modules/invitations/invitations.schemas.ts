@@ -55,6 +55,10 @@ export const InvitationPreview = Type.Object({
   hasAccount: Type.Boolean({
     description: 'Whether the address has an account: sign in to accept, or create it.',
   }),
+  canCreateAccount: Type.Boolean({
+    description:
+      'Whether the link may create the account: sign-ups are open, or the instance’s administrator invited. Otherwise the administrator makes the account first.',
+  }),
 });
 export type InvitationPreview = Static<typeof InvitationPreview>;
 

@@ -49,14 +49,33 @@ export function createInvitationsService(deps: {
   projects: ProjectsService;
   accounts: AccountsService;
   clock: Clock;
+  /** MEASURELY_ALLOW_SIGNUP: when false, only the administrator's invitations create accounts. */
+  allowSignup: boolean;
 }) {
-  const { repo, authorize, projects, accounts, clock } = deps;
+  const { repo, authorize, projects, accounts, clock, allowSignup } = deps;
 
-  /** A pending invitation of the token, whoever asks. */
+  /**
+   * A pending invitation of the token, whoever asks — as long as its inviter may still grant its
+   * role (still an owner or admin of the project; an owner for the owner role): removing or
+   * demoting a member ends the invitations they sent.
+   */
   async function pending(token: string): Promise<InvitationView> {
     const row = await repo.findByToken(sha256Hex(token), clock.now());
     if (row === undefined) throw invalid();
+    const inviter =
+      row.invitedBy === null ? undefined : await projects.roleOf(row.projectId, row.invitedBy);
+    const mayGrant = inviter === 'owner' || (inviter === 'admin' && row.role !== 'owner');
+    if (!mayGrant) throw invalid();
     return row;
+  }
+
+  /**
+   * Whether the link may create the invited address's account: where sign-ups are open, or when
+   * the instance's administrator sent it (anyone can make a project and invite to it).
+   */
+  async function mayCreateAccount(row: InvitationRow): Promise<boolean> {
+    if (allowSignup) return true;
+    return row.invitedBy !== null && (await accounts.isAdministrator(row.invitedBy));
   }
 
   return {
@@ -75,6 +94,13 @@ export function createInvitationsService(deps: {
         throw new AppError('FORBIDDEN', 'Only an owner can invite another owner.');
       }
       const email = normaliseEmail(body.email);
+      const replaced = await repo.findPending(projectId, email, clock.now());
+      if (replaced?.role === 'owner' && access.role !== 'owner') {
+        throw new AppError(
+          'FORBIDDEN',
+          'Only an owner can replace an invitation to be an owner; ask an owner to withdraw it.',
+        );
+      }
       const existing = await accounts.findUserByEmail(email);
       if (existing !== undefined && (await projects.roleOf(projectId, existing.id)) !== undefined) {
         throw new AppError('ALREADY_MEMBER', `${email} is already a member of this project.`);
@@ -116,7 +142,12 @@ export function createInvitationsService(deps: {
       if (row.role === 'owner' && access.role !== 'owner') {
         throw new AppError('FORBIDDEN', 'Only an owner can withdraw an invitation to be an owner.');
       }
-      await repo.deleteInvitation(projectId, invitationId);
+      if (!(await repo.deleteInvitation(projectId, invitationId))) {
+        throw new AppError(
+          'INVITATION_NOT_FOUND',
+          `No invitation ${invitationId} in this project.`,
+        );
+      }
     },
 
     /** What the invitation page shows, to anyone holding the link. */
@@ -129,6 +160,7 @@ export function createInvitationsService(deps: {
         invitedBy: row.invitedByName,
         expiresAt: new Date(row.expiresAt).toISOString(),
         hasAccount: (await accounts.findUserByEmail(row.email)) !== undefined,
+        canCreateAccount: await mayCreateAccount(row),
       };
     },
 
@@ -172,7 +204,7 @@ export function createInvitationsService(deps: {
             ...(body.name === undefined ? {} : { name: body.name }),
           },
           ip,
-          { invited: true },
+          { invited: await mayCreateAccount(row) },
         );
         userId = signedIn.user.id;
       }

@@ -82,6 +82,8 @@ for (const dialect of DIALECTS) {
         role: 'developer',
         invitedBy: owner.user.name,
         hasAccount: false,
+        // The instance's administrator invited: the link may create the account.
+        canCreateAccount: true,
       });
       expectProblem(await accept({ token }), 401, 'UNAUTHENTICATED');
       const joined = await accept({ token, password: 'a new password', name: 'Newcomer' });
@@ -193,6 +195,52 @@ for (const dialect of DIALECTS) {
         'VALIDATION_FAILED',
       );
       expectProblem(await invite({ email: uniqueEmail(), role: 'boss' }), 400, 'VALIDATION_FAILED');
+    });
+
+    it('dies with its sender’s right to grant it', async () => {
+      const admin = await signUpAs(ctx);
+      await addMember(ctx.app, owner, project.id, admin, 'admin');
+      const token = tokenOf(
+        await invite({ email: uniqueEmail('by-admin'), role: 'developer' }, admin),
+      );
+      expect((await lookup(token)).statusCode).toBe(200);
+      // The admin is removed: what they sent stops working.
+      const removed = await call(
+        ctx.app,
+        'DELETE',
+        `/api/projects/${project.id}/members/${admin.user.id}`,
+        { session: owner },
+      );
+      expect(removed.statusCode).toBe(204);
+      expectProblem(await lookup(token), 400, 'INVITATION_INVALID');
+      expectProblem(await accept({ token, password: 'a new password' }), 400, 'INVITATION_INVALID');
+    });
+
+    it('lets no admin replace an owner’s invitation to be an owner', async () => {
+      const admin = await signUpAs(ctx);
+      await addMember(ctx.app, owner, project.id, admin, 'admin');
+      const email = uniqueEmail('future-owner');
+      const token = tokenOf(await invite({ email, role: 'owner' }));
+      expectProblem(await invite({ email, role: 'guest' }, admin), 403, 'FORBIDDEN');
+      expect((await lookup(token)).json().invitation.role).toBe('owner');
+    });
+
+    it('creates no account where sign-ups are closed unless the administrator invited', async () => {
+      // A member who is not the instance's administrator, owner of a project of their own.
+      const someone = await signUpAs(ctx);
+      const theirs = await createProject(ctx.app, someone, 'Their own');
+      const created = await call(ctx.app, 'POST', `/api/projects/${theirs.id}/invitations`, {
+        session: someone,
+        body: { email: uniqueEmail('ceo'), role: 'guest' },
+      });
+      const token = tokenOf(created);
+      expect((await lookup(token)).json().invitation).toMatchObject({
+        hasAccount: false,
+        canCreateAccount: false,
+      });
+      expectProblem(await accept({ token, password: 'chosen by someone' }), 403, 'SIGNUP_DISABLED');
+      // The link still works for an account the administrator makes.
+      expect((await lookup(token)).statusCode).toBe(200);
     });
 
     it('ends with its project', async () => {
