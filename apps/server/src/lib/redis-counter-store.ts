@@ -15,8 +15,8 @@ interface IncrementCommand {
 
 /**
  * Fixed-window counters that several server processes share (the sign-in throttle): a counter
- * is a Redis key that expires with its window. While Redis cannot be reached, each process
- * counts on its own.
+ * is a Redis key that expires with its window. While Redis cannot be reached or does not answer
+ * (RedisLink.run), each process counts on its own.
  */
 export class RedisCounterStore implements CounterStore {
   readonly #link: RedisLink;
@@ -35,38 +35,43 @@ export class RedisCounterStore implements CounterStore {
   }
 
   async get(key: string): Promise<WindowCount> {
-    try {
-      const [[, count], [, ttl]] = (await this.#link.command
-        .multi()
-        .get(`${this.#prefix}${key}`)
-        .pttl(`${this.#prefix}${key}`)
-        .exec()) as [[null, string | null], [null, number]];
-      return this.#window(count === null ? 0 : Number(count), ttl);
-    } catch (error) {
-      this.#link.failed(error, 'did not answer a counter read');
-      return this.#fallback.get(key);
-    }
+    return this.#link.run(
+      'did not answer a counter read',
+      async (redis) => {
+        const [[, count], [, ttl]] = (await redis
+          .multi()
+          .get(`${this.#prefix}${key}`)
+          .pttl(`${this.#prefix}${key}`)
+          .exec()) as [[null, string | null], [null, number]];
+        return this.#window(count === null ? 0 : Number(count), ttl);
+      },
+      () => this.#fallback.get(key),
+    );
   }
 
   async increment(key: string, windowMs: number): Promise<WindowCount> {
-    try {
-      const [count, ttl] = await (
-        this.#link.command as unknown as IncrementCommand
-      ).measurelyIncrement(`${this.#prefix}${key}`, String(windowMs));
-      return this.#window(count, ttl);
-    } catch (error) {
-      this.#link.failed(error, 'did not answer a counter increment');
-      return this.#fallback.increment(key, windowMs);
-    }
+    return this.#link.run(
+      'did not answer a counter increment',
+      async (redis) => {
+        const [count, ttl] = await (redis as unknown as IncrementCommand).measurelyIncrement(
+          `${this.#prefix}${key}`,
+          String(windowMs),
+        );
+        return this.#window(count, ttl);
+      },
+      () => this.#fallback.increment(key, windowMs),
+    );
   }
 
   async reset(key: string): Promise<void> {
     await this.#fallback.reset(key);
-    try {
-      await this.#link.command.del(`${this.#prefix}${key}`);
-    } catch (error) {
-      this.#link.failed(error, 'did not answer a counter reset');
-    }
+    await this.#link.run(
+      'did not answer a counter reset',
+      async (redis) => {
+        await redis.del(`${this.#prefix}${key}`);
+      },
+      () => undefined,
+    );
   }
 
   /** A count and the time left in its window (PTTL: negative when there is no such key). */

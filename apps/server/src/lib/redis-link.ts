@@ -9,13 +9,28 @@ const COMMAND_TIMEOUT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** A lost connection is logged once, then again at most this often while it stays lost. */
 const ERROR_LOG_INTERVAL_MS = 30_000;
+/**
+ * After a command fails, callers use their own node's state without asking Redis for this long:
+ * a Redis that stops answering without closing the connection would otherwise cost every
+ * request the whole command timeout.
+ */
+const BREAKER_OPEN_MS = 5_000;
+/** How often the subscriber is asked to answer a PING, and how long it is given. */
+const WATCHDOG_INTERVAL_MS = 15_000;
+const WATCHDOG_TIMEOUT_MS = 2_000;
+/** How long close() waits for Redis to acknowledge QUIT before dropping the connections. */
+const CLOSE_TIMEOUT_MS = 1_000;
+/** What ioredis says when a connection closes, whatever closed it. */
+const CONNECTION_CLOSED = 'Connection is closed.';
 
 /**
  * The connections of one server process to the Redis it shares with the others: one for
  * commands, one subscribed to the channels (a subscribed connection takes no other command).
  * Messages carry the id of the node that sent them, so that a node hears only the others.
  * While Redis cannot be reached, commands fail at once (no queue), publishing does nothing, and
- * both connections reconnect on their own; callers fall back on their own node's state.
+ * both connections reconnect on their own; callers fall back on their own node's state. After a
+ * failed command, run() falls back without asking Redis for a few seconds (a circuit breaker);
+ * a watchdog reconnects a subscriber that stops answering.
  */
 export class RedisLink {
   readonly command: Redis;
@@ -24,7 +39,13 @@ export class RedisLink {
   readonly #subscriber: Redis;
   readonly #log: Logger;
   readonly #listeners = new Map<string, (payload: unknown) => void>();
+  readonly #watchdog: NodeJS.Timeout;
   #lastErrorLog = Number.NEGATIVE_INFINITY;
+  #lastError: string | undefined;
+  /** Until when commands are not sent (0: the breaker is closed). */
+  #openUntil = 0;
+  /** Whether a command is testing, after the breaker's period, that Redis answers again. */
+  #probing = false;
 
   private constructor(config: RedisConfig, log: Logger) {
     this.prefix = config.prefix;
@@ -38,12 +59,21 @@ export class RedisLink {
       retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
     };
     this.command = new Redis(config.url, options);
-    // The subscriber has no commands to time out; it resubscribes on each reconnection.
+    // The subscriber has no commands to time out (the watchdog checks that it answers); it
+    // resubscribes on each reconnection.
     this.#subscriber = new Redis(config.url, { ...options, commandTimeout: undefined });
     for (const connection of [this.command, this.#subscriber]) {
-      connection.on('error', (error: unknown) => this.failed(error, 'lost its connection'));
+      connection.on('error', (error: unknown) => {
+        this.#lastError = error instanceof Error ? error.message : String(error);
+        this.failed(error, 'lost its connection');
+      });
     }
+    // A connection that has just finished its handshake shows that Redis answers again.
+    this.command.on('ready', () => {
+      this.#openUntil = 0;
+    });
     this.#subscriber.on('message', (channel: string, text: string) => this.#deliver(channel, text));
+    this.#watchdog = setInterval(() => void this.#watch(), WATCHDOG_INTERVAL_MS).unref();
   }
 
   /** Connects both connections; fails with the reason when Redis does not answer. */
@@ -54,7 +84,8 @@ export class RedisLink {
       await link.command.ping();
     } catch (error) {
       link.#disconnect();
-      const reason = error instanceof Error ? error.message : String(error);
+      let reason = error instanceof Error ? error.message : String(error);
+      if (reason === CONNECTION_CLOSED && link.#lastError !== undefined) reason = link.#lastError;
       throw new Error(`Redis at REDIS_URL cannot be reached: ${reason}`, { cause: error });
     }
     return link;
@@ -69,13 +100,44 @@ export class RedisLink {
 
   /** Sends `payload` to the other nodes listening on `channel`; never fails (it logs). */
   async publish(channel: string, payload: unknown): Promise<void> {
+    await this.run(
+      `could not publish on ${channel}`,
+      async (redis) => {
+        await redis.publish(
+          `${this.prefix}${channel}`,
+          JSON.stringify({ from: this.nodeId, payload }),
+        );
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Sends a command with `send`, or answers with `fallback` (this node's own state) when it
+   * fails, or without sending anything while the breaker is open: for a few seconds after a
+   * failure, then until the one command sent to test Redis again has its answer.
+   */
+  async run<T>(
+    what: string,
+    send: (redis: Redis) => Promise<T>,
+    fallback: () => T | Promise<T>,
+  ): Promise<T> {
+    if (this.#probing || Date.now() < this.#openUntil) return fallback();
+    const probe = this.#openUntil !== 0;
+    this.#probing ||= probe;
     try {
-      await this.command.publish(
-        `${this.prefix}${channel}`,
-        JSON.stringify({ from: this.nodeId, payload }),
-      );
+      const result = await send(this.command);
+      this.#openUntil = 0;
+      return result;
     } catch (error) {
-      this.failed(error, `could not publish on ${channel}`);
+      this.#openUntil = Date.now() + BREAKER_OPEN_MS;
+      this.failed(error, what);
+      // Still no answer on a connection that looks fine: it is stuck (its peer went silent
+      // without closing it), and only a new one can tell when Redis answers again.
+      if (probe && this.command.status === 'ready') this.command.disconnect(true);
+      return fallback();
+    } finally {
+      if (probe) this.#probing = false;
     }
   }
 
@@ -90,18 +152,40 @@ export class RedisLink {
     );
   }
 
-  /** True when Redis answers a PING (within the command timeout). */
+  /** True when both connections answer a PING (each within its timeout). */
   async ping(): Promise<boolean> {
-    try {
-      return (await this.command.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
+    const answered = await Promise.all([
+      answers(this.command, COMMAND_TIMEOUT_MS),
+      answers(this.#subscriber, WATCHDOG_TIMEOUT_MS),
+    ]);
+    return answered.every(Boolean);
   }
 
+  /** Quits both connections, waiting at most a second for Redis to acknowledge it. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.command.quit(), this.#subscriber.quit()]);
+    clearInterval(this.#watchdog);
+    await within(
+      CLOSE_TIMEOUT_MS,
+      Promise.allSettled([this.command.quit(), this.#subscriber.quit()]),
+    );
     this.#disconnect();
+  }
+
+  /**
+   * Reconnects the subscriber when it does not answer a PING: a reconnection whose handshake
+   * never got an answer would otherwise wait forever, and no message would arrive. A subscriber
+   * that is reconnecting already is left to it.
+   */
+  async #watch(): Promise<void> {
+    const subscriber = this.#subscriber;
+    if (subscriber.status !== 'ready' && subscriber.status !== 'connect') return;
+    if (await answers(subscriber, WATCHDOG_TIMEOUT_MS)) return;
+    if (subscriber.status !== 'ready' && subscriber.status !== 'connect') return;
+    this.failed(
+      new Error(`no answer within ${WATCHDOG_TIMEOUT_MS} ms`),
+      'did not answer a PING on the subscribed connection',
+    );
+    subscriber.disconnect(true);
   }
 
   #deliver(channel: string, text: string): void {
@@ -122,7 +206,32 @@ export class RedisLink {
   }
 
   #disconnect(): void {
+    clearInterval(this.#watchdog);
     this.command.disconnect();
     this.#subscriber.disconnect();
+  }
+}
+
+/** Whether `connection` answers a PING within `timeoutMs`. */
+async function answers(connection: Redis, timeoutMs: number): Promise<boolean> {
+  return within(
+    timeoutMs,
+    connection.ping().then(
+      () => true,
+      () => false,
+    ),
+  ).then((answered) => answered === true);
+}
+
+/** What `promise` gives, or undefined when it takes more than `timeoutMs`. */
+async function within<T>(timeoutMs: number, promise: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

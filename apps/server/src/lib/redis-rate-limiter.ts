@@ -43,8 +43,8 @@ interface GcraCommand {
  * The rate limiter that several server processes share: each key's state lives in Redis, so a
  * key gets its limit once across every process, not once per process. The time is the
  * caller's clock (processes' clocks agree within milliseconds; the burst is a second). While
- * Redis cannot be reached, each process limits on its own (a MemoryRateLimiter) rather than
- * refusing events.
+ * Redis cannot be reached or does not answer (RedisLink.run), each process limits on its own
+ * (a MemoryRateLimiter) rather than refusing events.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #link: RedisLink;
@@ -65,19 +65,19 @@ export class RedisRateLimiter implements RateLimiter {
 
   async consume(key: string, cost: number, limitPerSecond: number): Promise<RateDecision> {
     const now = this.#clock.now();
-    let stored: string;
-    try {
-      stored = await (this.#link.command as unknown as GcraCommand).measurelyGcra(
-        `${this.#prefix}${key}`,
-        String(now),
-        String(cost),
-        String(limitPerSecond),
-        String(BURST_MS),
-      );
-    } catch (error) {
-      this.#link.failed(error, 'did not answer a rate-limit check');
-      return this.#fallback.consume(key, cost, limitPerSecond);
-    }
-    return gcra(Number(stored), now, cost, limitPerSecond).decision;
+    return this.#link.run(
+      'did not answer a rate-limit check',
+      async (redis) => {
+        const stored = await (redis as unknown as GcraCommand).measurelyGcra(
+          `${this.#prefix}${key}`,
+          String(now),
+          String(cost),
+          String(limitPerSecond),
+          String(BURST_MS),
+        );
+        return gcra(Number(stored), now, cost, limitPerSecond).decision;
+      },
+      () => this.#fallback.consume(key, cost, limitPerSecond),
+    );
   }
 }
